@@ -1,0 +1,268 @@
+"""The ``flink-py`` command line (Flink's ``bin/flink`` verbs and flags)."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import runpy
+import signal
+import sys
+import threading
+import time
+import traceback
+from typing import Any
+
+import click
+
+from flink_py.client.cluster_client import (
+    ClusterClient,
+    JobExecutionException,
+    JobManagerUnreachable,
+)
+from flink_py.client.context import ClientContext, set_context
+from flink_py.common.runtime.config import ConfigError, FlinkConfig, load_config
+
+__all__ = ["main"]
+
+_DASHES = "-" * 60
+
+
+def _config(conf_dir: str | None, dynamic: tuple[str, ...]) -> FlinkConfig:
+    try:
+        return load_config(conf_dir, dynamic)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _jm_address(config: FlinkConfig, jobmanager: str | None) -> str:
+    if jobmanager:
+        return jobmanager if ":" in jobmanager else f"{jobmanager}:{config.get('jobmanager.rpc.port')}"
+    return f"{config.get('jobmanager.rpc.address')}:{config.get('jobmanager.rpc.port')}"
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)-5s %(name)s: %(message)s")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"\n{_DASHES}\n The program finished with the following exception:\n", err=True)
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _wait_for_signal(stop: Any) -> None:
+    done = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    while not done.wait(0.5):
+        pass
+    stop()
+
+
+conf_dir_option = click.option("--conf-dir", envvar="FLINK_PY_CONF_DIR", default=None,
+                               help="Directory with config.yaml (default $FLINK_PY_CONF_DIR).")
+dynamic_option = click.option("-D", "dynamic", multiple=True, metavar="key=value",
+                              help="A configuration option; repeatable.")
+jobmanager_option = click.option("-m", "--jobmanager", default=None, metavar="HOST:PORT",
+                                 help="The JobManager to talk to.")
+
+
+@click.group()
+@click.version_option(package_name="flink-py")
+def cli() -> None:
+    """flink-py: Apache Flink's runtime and DataStream API, Python-native."""
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to bind (default jobmanager.bind-host).")
+@click.option("--port", type=int, default=None, help="gRPC port (default jobmanager.rpc.port; 0 = any).")
+@click.option("--ready-file", default=None, help="Write host:port here once serving.")
+@conf_dir_option
+@dynamic_option
+def jobmanager(host: str | None, port: int | None, ready_file: str | None, conf_dir: str | None,
+               dynamic: tuple[str, ...]) -> None:
+    """Run a JobManager in the foreground."""
+    from flink_py.jobmanager.server import JobManager
+
+    config = _config(conf_dir, dynamic)
+    _logging("INFO")
+    try:
+        jm = JobManager(config, host=host, port=port).start()
+    except OSError as exc:
+        raise click.ClickException(str(exc)) from None
+    if ready_file:
+        _write_ready(ready_file, jm.address)
+    _wait_for_signal(jm.stop)
+
+
+@cli.command()
+@click.option("--jobmanager", "jm", default=None, metavar="HOST:PORT",
+              help="JobManager address (default jobmanager.rpc.address:port).")
+@click.option("--slots", type=int, default=None, help="Slots (default taskmanager.numberOfTaskSlots).")
+@click.option("--host", default=None, help="Address to bind (default taskmanager.bind-host).")
+@click.option("--ready-file", default=None, help="Write the TaskManager id here once registered.")
+@conf_dir_option
+@dynamic_option
+def taskmanager(jm: str | None, slots: int | None, host: str | None, ready_file: str | None,
+                conf_dir: str | None, dynamic: tuple[str, ...]) -> None:
+    """Run a TaskManager in the foreground."""
+    from flink_py.taskmanager.server import TaskManager
+
+    config = _config(conf_dir, dynamic)
+    _logging("INFO")
+    try:
+        tm = TaskManager(config, _jm_address(config, jm), slots=slots, host=host).start()
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if ready_file:
+        _write_ready(ready_file, tm.tm_id)
+    _wait_for_signal(tm.stop)
+
+
+def _write_ready(path: str, text: str) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@jobmanager_option
+@click.option("-p", "--parallelism", type=int, default=None, help="Default parallelism of the job.")
+@click.option("-d", "--detached", is_flag=True, help="Return after submission.")
+@conf_dir_option
+@dynamic_option
+@click.argument("job_file", type=click.Path(dir_okay=False))
+@click.argument("job_args", nargs=-1, type=click.UNPROCESSED)
+def run(jobmanager: str | None, parallelism: int | None, detached: bool, conf_dir: str | None,
+        dynamic: tuple[str, ...], job_file: str, job_args: tuple[str, ...]) -> None:
+    """Run a job file (on the embedded local cluster unless -m is given)."""
+    config = _config(conf_dir, dynamic)
+    if parallelism is not None and parallelism < 1:
+        raise click.BadParameter("must be at least 1", param_hint="-p")
+    if not os.path.isfile(job_file):
+        raise click.ClickException(f"Job file '{job_file}' does not exist")
+    address = None
+    if jobmanager or config.is_set("jobmanager.rpc.address"):
+        address = _jm_address(config, jobmanager)
+    started = time.monotonic()
+
+    def on_submit(job_id: str) -> None:
+        click.echo(f"Job has been submitted with JobID {job_id}")
+
+    ctx = ClientContext(config=config, jobmanager=address, parallelism=parallelism,
+                        detached=detached, from_cli=True, on_submit=on_submit)
+    set_context(ctx)
+    old_argv = sys.argv
+    sys.argv = [job_file, *job_args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(job_file)))
+    try:
+        runpy.run_path(job_file, run_name="__main__")
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
+    except JobExecutionException as exc:
+        _fail(str(exc))
+    except JobManagerUnreachable as exc:
+        _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - the user's program failed
+        from flink_py.client.graph import GraphError
+
+        if isinstance(exc, (GraphError, ValueError, ConfigError)) and not _user_frames(exc):
+            _fail(f"{type(exc).__name__}: {exc}")
+        _fail("".join(traceback.format_exception(exc)))
+    finally:
+        sys.argv = old_argv
+        set_context(None)
+    if not ctx.submitted:
+        _fail(f"The job file '{job_file}' did not submit a job: it never called "
+              "env.execute(), execute_async() or execute_and_collect().")
+    if not detached:
+        click.echo("Program execution finished")
+        for job_id in ctx.submitted:
+            click.echo(f"Job with JobID {job_id} has finished.")
+        click.echo(f"Job Runtime: {int((time.monotonic() - started) * 1000)} ms")
+
+
+def _user_frames(exc: BaseException) -> bool:
+    return False
+
+
+def _client(config: FlinkConfig, jobmanager: str | None) -> ClusterClient:
+    try:
+        return ClusterClient(_jm_address(config, jobmanager))
+    except JobManagerUnreachable as exc:
+        _fail(str(exc))
+        raise
+
+
+def _fmt_time(ms: int) -> str:
+    return datetime.datetime.fromtimestamp(ms / 1000).strftime("%d.%m.%Y %H:%M:%S")  # noqa: DTZ006
+
+
+@cli.command(name="list")
+@jobmanager_option
+@click.option("-r", "--running", is_flag=True, help="Only running jobs.")
+@click.option("-a", "--all", "show_all", is_flag=True, help="Also terminated jobs.")
+@conf_dir_option
+@dynamic_option
+def list_jobs(jobmanager: str | None, running: bool, show_all: bool, conf_dir: str | None,
+              dynamic: tuple[str, ...]) -> None:
+    """List running and finished jobs."""
+    config = _config(conf_dir, dynamic)
+    with _client(config, jobmanager) as client:
+        click.echo("Waiting for response...")
+        try:
+            jobs = sorted(client.list_jobs(), key=lambda j: j.start_time_ms)
+        except JobManagerUnreachable as exc:
+            _fail(str(exc))
+    active = [j for j in jobs if j.state not in ("FINISHED", "FAILED", "CANCELED")]
+    done = [j for j in jobs if j not in active]
+    line = "{} : {} : {} ({})"
+    if active:
+        click.echo("------------------ Running/Restarting Jobs -------------------")
+        for j in active:
+            click.echo(line.format(_fmt_time(j.start_time_ms), j.job_id, j.name, j.state))
+        click.echo("--------------------------------------------------------------")
+    else:
+        click.echo("No running jobs.")
+    if not running:
+        if done:
+            click.echo("---------------------- Terminated Jobs -----------------------")
+            for j in done:
+                click.echo(line.format(_fmt_time(j.start_time_ms), j.job_id, j.name, j.state))
+            click.echo("--------------------------------------------------------------")
+        elif show_all:
+            click.echo("No terminated jobs.")
+
+
+@cli.command()
+@jobmanager_option
+@conf_dir_option
+@dynamic_option
+@click.argument("job_id")
+def cancel(jobmanager: str | None, conf_dir: str | None, dynamic: tuple[str, ...], job_id: str) -> None:
+    """Cancel a job."""
+    config = _config(conf_dir, dynamic)
+    with _client(config, jobmanager) as client:
+        click.echo(f"Cancelling job {job_id}.")
+        try:
+            client.cancel(job_id)
+        except KeyError:
+            _fail(f"Job {job_id} not found")
+        click.echo(f"Cancelled job {job_id}.")
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="flink-py")
+
+
+if __name__ == "__main__":
+    main()

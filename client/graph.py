@@ -1,0 +1,232 @@
+"""From the user's transformations to a submittable JobGraph.
+
+1. **StreamGraph**: one node per operator transformation; virtual
+   transformations (partition, union, side output) become edge properties.
+   Parallelism is resolved (operator > environment > ``flink-py run -p`` >
+   ``parallelism.default``), and edges without a partitioner become FORWARD
+   (equal parallelism) or REBALANCE.
+2. **Chaining** (Flink §1.4): an edge is chained when chaining is enabled,
+   the target has that single input, the partitioner is FORWARD, both sides
+   have the same parallelism and slot-sharing group, and the chaining
+   strategies allow it.
+3. **Serialization**: every operator and partitioner is cloudpickled on its
+   own, so an unpicklable function fails here, naming its operator.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import sys
+from typing import Any
+
+import cloudpickle
+
+from flink_py.datastream._transformation import Transformation
+from flink_py.common.runtime.jobgraph import ChainedOperator, JobEdge, JobGraph, JobVertex, new_id
+from flink_py.common.runtime.keygroups import default_max_parallelism
+from flink_py.common.runtime.partitioners import (
+    ForwardPartitioner,
+    KeyGroupStreamPartitioner,
+    RebalancePartitioner,
+)
+
+__all__ = ["GraphError", "build_job_graph"]
+
+
+class GraphError(ValueError):
+    """The program cannot be turned into a job (bad parallelism, unpicklable function...)."""
+
+
+@dataclasses.dataclass(eq=False)
+class _Node:
+    t: Transformation
+    parallelism: int
+    max_parallelism: int
+    group: str
+    inputs: list[_Edge] = dataclasses.field(default_factory=list)
+    outputs: list[_Edge] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(eq=False)
+class _Edge:
+    source: _Node
+    target: _Node
+    input_index: int
+    partitioner: Any
+    partitioner_name: str
+    side_tag: str | None
+    type_info: Any
+
+
+def _operator_label(t: Transformation) -> str:
+    return f"'{t.name}'" + (f" ({t.description})" if t.description else "")
+
+
+def _register_job_modules() -> None:
+    """Pickle modules from the job's own directory by value.
+
+    TaskManagers do not have the user's helper modules on their path; their
+    functions must travel inside the job graph.
+    """
+    main = sys.modules.get("__main__")
+    main_file = getattr(main, "__file__", None)
+    if not main_file:
+        return
+    job_dir = os.path.dirname(os.path.abspath(main_file)) + os.sep
+    for name, mod in list(sys.modules.items()):
+        path = getattr(mod, "__file__", None)
+        if (path and name != "__main__" and "." not in name
+                and os.path.abspath(path).startswith(job_dir)
+                and "site-packages" not in path and not name.startswith("flink_py")):
+            try:
+                cloudpickle.register_pickle_by_value(mod)
+            except ValueError:
+                pass
+
+
+def _dumps(obj: Any, what: str) -> bytes:
+    try:
+        return cloudpickle.dumps(obj)
+    except Exception as exc:
+        msg = f"Cannot serialize {what}: {type(exc).__name__}: {exc}"
+        raise GraphError(msg) from exc
+
+
+def build_job_graph(sinks: list[Transformation], job_name: str, config: Any,
+                    env_parallelism: int | None, env_max_parallelism: int | None,
+                    client_parallelism: int | None, runtime_mode: str,
+                    job_config: dict[str, str]) -> JobGraph:
+    """Build the JobGraph for everything reachable from ``sinks``."""
+    default_p = env_parallelism or client_parallelism or int(config.get("parallelism.default"))
+    configured_max = env_max_parallelism or int(config.get("pipeline.max-parallelism"))
+    chaining_enabled = bool(config.get("pipeline.operator-chaining.enabled"))
+
+    nodes: dict[int, _Node] = {}
+    order: list[_Node] = []
+
+    def resolve_inputs(t: Transformation, index: int, partitioner: Any = None,
+                       pname: str | None = None, tag: str | None = None
+                       ) -> list[tuple[_Node, int, Any, str | None, str | None, Any]]:
+        """Upstream real nodes of ``t`` with the edge properties collected on the way."""
+        if t.kind in ("source", "operator"):
+            node = visit(t)
+            type_info = t.output_type if tag is None else _tag_type(t, tag)
+            return [(node, index, partitioner, pname, tag, type_info)]
+        out = []
+        for up, _ in t.inputs:
+            if t.kind == "partition":
+                out += resolve_inputs(up, index, t.partitioner, t.partitioner_name, tag)
+            elif t.kind == "side_output":
+                out += resolve_inputs(up, index, partitioner, pname, t.side_tag)
+            else:  # union
+                out += resolve_inputs(up, index, partitioner, pname, tag)
+        return out
+
+    def visit(t: Transformation) -> _Node:
+        if t.id in nodes:
+            return nodes[t.id]
+        ups = [r for up, idx in t.inputs for r in resolve_inputs(up, idx)]
+        if t.non_parallel:
+            p = 1
+        else:
+            p = t.parallelism or default_p
+        groups = {n.group for n, *_ in ups}
+        group = t.slot_sharing_group or (groups.pop() if len(groups) == 1 else "default")
+        max_p = t.max_parallelism or (configured_max if configured_max > 0
+                                      else default_max_parallelism(p))
+        if p > max_p:
+            msg = (f"Vertex {_operator_label(t)}'s parallelism ({p}) is higher than the max "
+                   f"parallelism ({max_p}). Please lower the parallelism or increase the max "
+                   "parallelism.")
+            raise GraphError(msg)
+        node = _Node(t, p, max_p, group)
+        nodes[t.id] = node
+        for up, idx, partitioner, pname, tag, type_info in ups:
+            if partitioner is None:
+                if up.parallelism == p:
+                    partitioner, pname = ForwardPartitioner(), "FORWARD"
+                else:
+                    partitioner, pname = RebalancePartitioner(), "REBALANCE"
+            elif pname == "FORWARD" and up.parallelism != p:
+                msg = (f"Forward partitioning does not allow change of parallelism. Upstream "
+                       f"operation: {_operator_label(up.t)} parallelism: {up.parallelism}, "
+                       f"downstream operation: {_operator_label(t)} parallelism: {p}. "
+                       "You must use another partitioning strategy, such as rebalance().")
+                raise GraphError(msg)
+            else:
+                partitioner = copy.copy(partitioner)
+                if isinstance(partitioner, KeyGroupStreamPartitioner):
+                    partitioner.configure(max_p)
+            edge = _Edge(up, node, idx, partitioner, pname or "FORWARD", tag, type_info)
+            up.outputs.append(edge)
+            node.inputs.append(edge)
+        order.append(node)
+        return node
+
+    for sink in sinks:
+        visit(sink)
+    if not order:
+        raise GraphError("No operators defined in streaming topology. Cannot execute.")
+
+    def chainable(e: _Edge) -> bool:
+        up, down = e.source, e.target
+        return (chaining_enabled and len(down.inputs) == 1 and e.partitioner_name == "FORWARD"
+                and e.side_tag is None and up.parallelism == down.parallelism
+                and up.group == down.group and up.t.chaining != "NEVER"
+                and down.t.chaining is None and down.t.kind != "source"
+                and getattr(down.t.operator, "chaining_strategy", "ALWAYS") == "ALWAYS")
+
+    _register_job_modules()
+    job_id = new_id()
+    vertex_of: dict[int, tuple[JobVertex, int]] = {}
+    vertices: list[JobVertex] = []
+    for node in order:
+        if node.inputs and chainable(node.inputs[0]):
+            continue  # not a chain head
+        vertex = JobVertex(id=new_id(), name="", parallelism=node.parallelism,
+                           max_parallelism=node.max_parallelism, operators=[],
+                           slot_sharing_group=node.group, is_source=node.t.kind == "source")
+        stack = [node]
+        while stack:
+            n = stack.pop(0)
+            index = len(vertex.operators)
+            vertex_of[n.t.id] = (vertex, index)
+            name = f"Source: {n.t.name}" if n.t.kind == "source" else n.t.name
+            vertex.operators.append(ChainedOperator(
+                node_id=n.t.id, name=name,
+                operator=_dumps(n.t.operator, f"the function of operator {_operator_label(n.t)}"),
+                output_type=n.t.output_type, uid=n.t.uid))
+            stack += [e.target for e in n.outputs if chainable(e)]
+        vertex.name = " -> ".join(op.name for op in vertex.operators)
+        vertices.append(vertex)
+    # Chained outputs and job edges.
+    for node in order:
+        vertex, index = vertex_of[node.t.id]
+        for e in node.outputs:
+            tv, ti = vertex_of[e.target.t.id]
+            if tv is vertex and chainable(e):
+                vertex.operators[index].chained_outputs.append(ti)
+                continue
+            job_edge = JobEdge(
+                source_vertex=vertex.id, source_operator=index, target_vertex=tv.id,
+                target_input=e.input_index,
+                partitioner=_dumps(e.partitioner, f"the partitioner into operator "
+                                   f"{_operator_label(e.target.t)}"),
+                partitioner_name=e.partitioner_name, type_info=e.type_info,
+                side_output=e.side_tag)
+            vertex.outputs.append(job_edge)
+            tv.inputs.append(job_edge)
+    collect_ids = {}
+    for node in order:
+        cid = getattr(node.t.operator, "collect_id", None)
+        if cid is not None:
+            collect_ids[cid] = node.parallelism
+    return JobGraph(job_id=job_id, name=job_name, vertices=vertices, config=job_config,
+                    runtime_mode=runtime_mode, collect_ids=collect_ids)
+
+
+def _tag_type(t: Transformation, tag: str) -> Any:
+    types = getattr(t.operator, "side_output_types", {}) or {}
+    return types.get(tag)

@@ -1,0 +1,845 @@
+"""Record batches <-> Arrow: the data plane's record encoding (internal).
+
+Records travel between processes as Arrow ``RecordBatch``es, in one of two encodings:
+
+* **typed** -- an output :class:`~flink_py.common.typeinfo.TypeInformation` is known.
+  A TUPLE or ROW stream is *flattened*: one Arrow column per field, named ``f0, f1, ...``
+  (TUPLE and unnamed ROW) or by the row's field names (ROW_NAMED); a ROW stream also has a
+  trailing nullable ``int8`` column :data:`ROW_KIND_COLUMN` with the ``RowKind`` value of
+  each row (all-null while every row is INSERT, which costs nothing). Any other type is a
+  single column ``f0`` of that type's Arrow type.
+* **untyped** -- no type (``None``) or ``PICKLED_BYTE_ARRAY``: a single ``binary`` column
+  ``f0`` holding each record pickled individually (protocol 5; ``cloudpickle`` is used for a
+  record that plain pickle cannot handle or that references ``__main__``, whose objects
+  plain pickle would only store by reference).
+
+Strictness: values are converted by pyarrow, then cheap whole-column guards reject the
+silent coercions pyarrow would otherwise perform (``1.5`` into INT truncates to ``1``,
+``b'x'`` into STRING, ``True`` into DOUBLE, ``datetime`` into DATE, aware datetimes into
+TIMESTAMP, ``'ab'`` into LIST<STRING>, ...). Per-value validation only runs after a failure,
+to find the first offending record and raise a :class:`TypeMismatchError` that names it,
+e.g. ``Value 'abc' (str) does not match the declared type INT (record 3 of 4096: ...)``.
+
+Decoding returns what PyFlink hands to the next operator: ``tuple`` for TUPLE, ``Row`` with
+field names (``f0, f1, ...`` for unnamed ROW) for ROW, ``int``/``float``/``str``/``bool``/
+``bytes``/``Decimal``/``date``/``time``/``datetime``/``list``/``dict`` for the rest.
+
+Wire (IPC) helpers: the schema is sent once per channel (:func:`schema_to_bytes` /
+:func:`schema_from_bytes`); each batch is sent as an IPC message without schema
+(:func:`serialize` / :func:`deserialize`, zero-copy on the receiving side).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import pickle
+from functools import partial
+from itertools import accumulate, chain, repeat
+from typing import Any, Callable, Sequence
+
+import datetime
+import decimal
+
+import cloudpickle
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from flink_py.common.typeinfo import (
+    BasicArrayTypeInfo,
+    BasicType,
+    BasicTypeInfo,
+    DateTypeInfo,
+    ListTypeInfo,
+    LocalTimeTypeInfo,
+    MapTypeInfo,
+    ObjectArrayTypeInfo,
+    PickledBytesTypeInfo,
+    PrimitiveArrayTypeInfo,
+    RowTypeInfo,
+    TimestampTypeInfo,
+    TimeTypeInfo,
+    TupleTypeInfo,
+    TypeInformation,
+    TypeMismatchError,
+    _short_repr,
+)
+from flink_py.common.types import Row, RowKind, _rows_from_values
+
+__all__ = [
+    "BatchCodec",
+    "PICKLE_PROTOCOL",
+    "ROW_KIND_COLUMN",
+    "deserialize",
+    "schema_from_bytes",
+    "schema_to_bytes",
+    "serialize",
+]
+
+#: Pickle protocol used for untyped records and PICKLED_BYTE_ARRAY values.
+PICKLE_PROTOCOL = 5
+#: Name of the trailing row-kind column of a flattened ROW stream.
+ROW_KIND_COLUMN = "__row_kind__"
+
+_Encoder = Callable[[Sequence[Any]], pa.Array]
+_Decoder = Callable[[pa.Array], list]
+_Guard = Callable[[Sequence[Any], pa.Array], None]
+
+_NoneType = type(None)
+_not_none = partial(operator.is_not, None)
+_get_values = operator.attrgetter("_values")
+_get_names = operator.attrgetter("_names")
+_get_kind = operator.attrgetter("_row_kind")
+_get_tzinfo = operator.attrgetter("tzinfo")
+_INSERT = RowKind.INSERT
+_ROW_KINDS = list(RowKind)
+_ENCODE_ERRORS = (
+    pa.ArrowException,
+    TypeError,
+    ValueError,
+    OverflowError,
+    AttributeError,
+    IndexError,
+    KeyError,
+    decimal.DecimalException,
+)
+
+
+class _Reject(Exception):
+    """Internal: a whole-column guard found a value pyarrow would silently coerce."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Pickling
+# ---------------------------------------------------------------------------------------------
+
+_MAIN_MARKER = b"__main__"
+
+
+def _dumps_one(value: Any) -> bytes:
+    try:
+        data = pickle.dumps(value, PICKLE_PROTOCOL)
+    except Exception:
+        return cloudpickle.dumps(value, PICKLE_PROTOCOL)
+    if _MAIN_MARKER in data:
+        # Plain pickle stores __main__ classes/functions by reference: not loadable elsewhere.
+        return cloudpickle.dumps(value, PICKLE_PROTOCOL)
+    return data
+
+
+def _pickle_values(values: Sequence[Any]) -> list[bytes]:
+    """Pickles each value (``None`` stays ``None``... as a pickled ``None``)."""
+    try:
+        data = list(map(pickle.dumps, values, repeat(PICKLE_PROTOCOL)))
+    except Exception:
+        return [_dumps_one(v) for v in values]
+    if _MAIN_MARKER in b"".join(data):
+        return [_dumps_one(v) if _MAIN_MARKER in d else d for d, v in zip(data, values)]
+    return data
+
+
+def _encode_pickled(values: Sequence[Any]) -> pa.Array:
+    return pa.array(_pickle_values(values), pa.binary())
+
+
+def _encode_pickled_nullable(values: Sequence[Any]) -> pa.Array:
+    if None in values:
+        present = [v for v in values if v is not None]
+        data = iter(_pickle_values(present))
+        return pa.array([None if v is None else next(data) for v in values], pa.binary())
+    return _encode_pickled(values)
+
+
+def _decode_pickled(arr: pa.Array) -> list:
+    loads = pickle.loads
+    if arr.null_count:
+        return [None if b is None else loads(b) for b in arr.to_pylist()]
+    return list(map(loads, arr.to_pylist()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Guards: cheap whole-column checks after a successful pyarrow conversion
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_types(values: Sequence[Any], exact: frozenset, pred: Callable[[type], bool]) -> None:
+    types = set(map(type, values))
+    if types <= exact:
+        return
+    for t in types - exact:
+        if not pred(t):
+            raise _Reject(t)
+
+
+def _int_pred(t: type) -> bool:
+    return issubclass(t, int) and not issubclass(t, bool)
+
+
+def _float_pred(t: type) -> bool:
+    return issubclass(t, (int, float)) and not issubclass(t, bool)
+
+
+def _date_pred(t: type) -> bool:
+    return issubclass(t, datetime.date) and not issubclass(t, datetime.datetime)
+
+
+def _guard_int(values: Sequence[Any], arr: pa.Array) -> None:
+    # pyarrow already rejected str/bool/out-of-range; it truncates float/Decimal/Fraction.
+    try:
+        total = sum(values)
+    except TypeError:
+        total = sum(filter(_not_none, values))
+    if type(total) is not int:
+        raise _Reject(type(total))
+
+
+def _guard_str(values: Sequence[Any], arr: pa.Array) -> None:
+    # pyarrow accepts utf-8 bytes for string columns; join rejects anything but str.
+    try:
+        "".join(values)
+    except TypeError:
+        "".join(filter(_not_none, values))
+
+
+def _guard_bytes(values: Sequence[Any], arr: pa.Array) -> None:
+    # pyarrow accepts str for binary columns; bytes-join rejects str.
+    try:
+        b"".join(values)
+    except TypeError:
+        b"".join(filter(_not_none, values))
+
+
+_FLOAT_EXACT = frozenset((float, int, _NoneType))
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
+def _guard_double(values: Sequence[Any], arr: pa.Array) -> None:
+    _check_types(values, _FLOAT_EXACT, _float_pred)
+
+
+def _guard_float(values: Sequence[Any], arr: pa.Array) -> None:
+    _check_types(values, _FLOAT_EXACT, _float_pred)
+    if len(arr) and pc.any(pc.is_inf(arr)).as_py():
+        for v in values:
+            if v is not None and math.isfinite(v) and abs(v) > _FLOAT32_MAX:
+                raise _Reject(v)
+
+
+_DATE_EXACT = frozenset((datetime.date, _NoneType))
+_TIME_EXACT = frozenset((datetime.time, _NoneType))
+_DATETIME_EXACT = frozenset((datetime.datetime, _NoneType))
+_DECIMAL_EXACT = frozenset((decimal.Decimal, int, _NoneType))
+
+
+def _guard_date(values: Sequence[Any], arr: pa.Array) -> None:
+    _check_types(values, _DATE_EXACT, _date_pred)
+
+
+def _guard_naive(values: Sequence[Any], exact: frozenset, base: type) -> None:
+    _check_types(values, exact, lambda t: issubclass(t, base))
+    if any(map(_get_tzinfo, filter(_not_none, values))):
+        raise _Reject("tzinfo")
+
+
+def _guard_time(values: Sequence[Any], arr: pa.Array) -> None:
+    _guard_naive(values, _TIME_EXACT, datetime.time)
+
+
+def _guard_timestamp(values: Sequence[Any], arr: pa.Array) -> None:
+    _guard_naive(values, _DATETIME_EXACT, datetime.datetime)
+
+
+def _guard_big_dec(values: Sequence[Any], arr: pa.Array) -> None:
+    _check_types(
+        values, _DECIMAL_EXACT, lambda t: issubclass(t, (decimal.Decimal, int)) and t is not bool
+    )
+
+
+def _guard_none(values: Sequence[Any], arr: pa.Array) -> None:
+    return None
+
+
+_SEQ_EXACT = frozenset((list, tuple, _NoneType))
+
+
+def _seq_pred(t: type) -> bool:
+    return issubclass(t, (list, tuple))
+
+
+def _make_list_guard(elem_guard: _Guard, allow_null_elements: bool) -> _Guard:
+    def guard(values: Sequence[Any], arr: pa.Array) -> None:
+        _check_types(values, _SEQ_EXACT, _seq_pred)
+        child = arr.flatten()
+        if not allow_null_elements and child.null_count:
+            raise _Reject("null element")
+        elem_guard(list(chain.from_iterable(filter(_not_none, values))), child)
+
+    return guard
+
+
+_DICT_EXACT = frozenset((dict, _NoneType))
+
+
+def _make_map_guard(key_guard: _Guard, value_guard: _Guard) -> _Guard:
+    def guard(values: Sequence[Any], arr: pa.Array) -> None:
+        _check_types(values, _DICT_EXACT, lambda t: issubclass(t, dict))
+        present = [v for v in values if v is not None]
+        keys = list(chain.from_iterable(map(dict.keys, present)))
+        if None in keys:
+            raise _Reject("None key")
+        key_guard(keys, arr.keys)
+        value_guard(list(chain.from_iterable(map(dict.values, present))), arr.items)
+
+    return guard
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoders / decoders per type
+# ---------------------------------------------------------------------------------------------
+
+_INT_TYPES = (BasicType.BYTE, BasicType.SHORT, BasicType.INT, BasicType.LONG)
+_TIME_TYPES = (TimeTypeInfo,)
+
+
+def _direct_guard(ti: TypeInformation) -> _Guard | None:
+    """Returns the guard if ``pa.array(values, ti.to_arrow_type())`` + guard encodes ``ti``
+    exactly, or ``None`` if values need a Python conversion first."""
+    if isinstance(ti, BasicTypeInfo):
+        bt = ti.get_basic_type()
+        if bt in _INT_TYPES or bt is BasicType.BIG_INT:
+            return _guard_int
+        if bt is BasicType.STRING or bt is BasicType.CHAR:
+            return _guard_str
+        if bt is BasicType.BOOLEAN:
+            return _guard_none
+        if bt is BasicType.DOUBLE:
+            return _guard_double
+        if bt is BasicType.FLOAT:
+            return _guard_float
+        if bt is BasicType.BIG_DEC:
+            return _guard_big_dec
+        return None  # INSTANT: Instant-like objects need converting
+    if isinstance(ti, LocalTimeTypeInfo):
+        tt = ti.get_time_type()
+        if tt is LocalTimeTypeInfo.TimeType.LOCAL_DATE:
+            return _guard_date
+        if tt is LocalTimeTypeInfo.TimeType.LOCAL_TIME:
+            return _guard_time
+        return _guard_timestamp
+    if isinstance(ti, DateTypeInfo):
+        return _guard_date
+    if isinstance(ti, TimeTypeInfo):
+        return _guard_time
+    if isinstance(ti, TimestampTypeInfo):
+        return _guard_timestamp
+    if isinstance(ti, PrimitiveArrayTypeInfo):
+        if ti.is_bytes():
+            return _guard_bytes
+        elem = _direct_guard(ti.get_element_type())
+        return None if elem is None else _make_list_guard(elem, allow_null_elements=False)
+    if isinstance(ti, (ListTypeInfo, BasicArrayTypeInfo, ObjectArrayTypeInfo)):
+        elem = _direct_guard(ti.get_element_type())
+        return None if elem is None else _make_list_guard(elem, allow_null_elements=True)
+    if isinstance(ti, MapTypeInfo):
+        kg = _direct_guard(ti.get_key_type())
+        vg = _direct_guard(ti.get_value_type())
+        if kg is None or vg is None:
+            return None
+        return _make_map_guard(kg, vg)
+    return None
+
+
+def _encode_direct(arrow_type: pa.DataType, guard: _Guard, values: Sequence[Any]) -> pa.Array:
+    arr = pa.array(values, type=arrow_type)
+    guard(values, arr)
+    return arr
+
+
+_UTC = datetime.timezone.utc
+_EPOCH_UTC = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
+
+
+def _instant_to_datetime(value: Any) -> Any:
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    seconds = getattr(value, "seconds", None)
+    nanos = getattr(value, "nanos", None)
+    if isinstance(seconds, int) and isinstance(nanos, int):
+        return _EPOCH_UTC + datetime.timedelta(seconds=seconds, microseconds=nanos // 1000)
+    raise _Reject(type(value))
+
+
+def _encode_instant(arrow_type: pa.DataType, values: Sequence[Any]) -> pa.Array:
+    types = set(map(type, values))
+    if not types <= _DATETIME_EXACT:
+        values = list(map(_instant_to_datetime, values))
+        _check_types(values, _DATETIME_EXACT, lambda t: issubclass(t, datetime.datetime))
+    present = list(filter(_not_none, values))
+    if None in map(_get_tzinfo, present) or None in [v.utcoffset() for v in present]:
+        raise _Reject("naive datetime")
+    return pa.array(values, type=arrow_type)
+
+
+def _decode_pylist(arr: pa.Array) -> list:
+    return arr.to_pylist()
+
+
+def _decode_pylist_maps(arr: pa.Array) -> list:
+    return arr.to_pylist(maps_as_pydicts="strict")
+
+
+def _decode_big_int(arr: pa.Array) -> list:
+    strings = arr.cast(pa.string()).to_pylist()
+    if arr.null_count:
+        return [None if s is None else int(s) for s in strings]
+    return list(map(int, strings))
+
+
+def _null_mask(values: Sequence[Any]) -> pa.Array | None:
+    if None in values:
+        return pa.array([v is None for v in values], pa.bool_())
+    return None
+
+
+class _StructCodec:
+    """Encodes/decodes a nested ROW or TUPLE column (a ``struct`` array)."""
+
+    def __init__(self, ti: RowTypeInfo | TupleTypeInfo) -> None:
+        self.ti = ti
+        self.arrow_type = ti.to_arrow_type()
+        self.fields = [self.arrow_type.field(i) for i in range(self.arrow_type.num_fields)]
+        field_types = ti.get_field_types()
+        self.n = len(field_types)
+        self.encoders = [_make_encoder(ft) for ft in field_types]
+        self.decoders = [_make_decoder(ft) for ft in field_types]
+        self.is_row = isinstance(ti, RowTypeInfo)
+        self.names = ti.get_field_names()
+        self.to_values: Callable[[Any], Sequence[Any]] = (
+            ti.row_values if isinstance(ti, RowTypeInfo) else ti.tuple_values
+        )
+
+    def encode(self, values: Sequence[Any]) -> pa.Array:
+        if self.n == 0:
+            return pa.array([None if v is None else {} for v in values], self.arrow_type)
+        placeholder = (None,) * self.n
+        to_values = self.to_values
+        seqs = [placeholder if v is None else to_values(v) for v in values]
+        if seqs:
+            columns = list(zip(*seqs))
+        else:
+            columns = [()] * self.n
+        children = [enc(col) for enc, col in zip(self.encoders, columns)]
+        return pa.StructArray.from_arrays(children, fields=self.fields, mask=_null_mask(values))
+
+    def decode(self, arr: pa.Array) -> list:
+        n = len(arr)
+        if self.n == 0:
+            rows_values: Any = ([] for _ in range(n))
+        else:
+            columns = [dec(child) for dec, child in zip(self.decoders, arr.flatten())]
+            rows_values = zip(*columns)
+        if self.is_row:
+            result: list = _rows_from_values(map(list, rows_values), self.names)
+        else:
+            result = [tuple(v) for v in rows_values] if self.n == 0 else list(rows_values)
+        if arr.null_count:
+            for i, is_null in enumerate(arr.is_null().to_pylist()):
+                if is_null:
+                    result[i] = None
+        return result
+
+
+def _encode_list_general(
+    arrow_type: pa.DataType, elem_encoder: _Encoder, values: Sequence[Any]
+) -> pa.Array:
+    _check_types(values, _SEQ_EXACT, _seq_pred)
+    lengths = [0 if v is None else len(v) for v in values]
+    offsets = pa.array(list(accumulate(lengths, initial=0)), pa.int32())
+    child = elem_encoder(list(chain.from_iterable(filter(_not_none, values))))
+    return pa.ListArray.from_arrays(offsets, child, type=arrow_type, mask=_null_mask(values))
+
+
+def _encode_map_general(
+    arrow_type: pa.DataType, key_encoder: _Encoder, value_encoder: _Encoder,
+    values: Sequence[Any],
+) -> pa.Array:
+    _check_types(values, _DICT_EXACT, lambda t: issubclass(t, dict))
+    present = [v for v in values if v is not None]
+    keys = list(chain.from_iterable(map(dict.keys, present)))
+    if None in keys:
+        raise _Reject("None key")
+    items = list(chain.from_iterable(map(dict.values, present)))
+    lengths = [0 if v is None else len(v) for v in values]
+    offsets = pa.array(list(accumulate(lengths, initial=0)), pa.int32())
+    return pa.MapArray.from_arrays(
+        offsets, key_encoder(keys), value_encoder(items), type=arrow_type,
+        mask=_null_mask(values),
+    )
+
+
+def _decode_list_general(elem_decoder: _Decoder, arr: pa.Array) -> list:
+    offsets = arr.offsets.to_pylist()
+    child = elem_decoder(arr.values)
+    result = [child[offsets[i]:offsets[i + 1]] for i in range(len(arr))]
+    if arr.null_count:
+        for i, is_null in enumerate(arr.is_null().to_pylist()):
+            if is_null:
+                result[i] = None
+    return result
+
+
+def _decode_map_general(key_decoder: _Decoder, value_decoder: _Decoder, arr: pa.Array) -> list:
+    offsets = arr.offsets.to_pylist()
+    keys = key_decoder(arr.keys)
+    items = value_decoder(arr.items)
+    result: list = [
+        dict(zip(keys[offsets[i]:offsets[i + 1]], items[offsets[i]:offsets[i + 1]]))
+        for i in range(len(arr))
+    ]
+    if arr.null_count:
+        for i, is_null in enumerate(arr.is_null().to_pylist()):
+            if is_null:
+                result[i] = None
+    return result
+
+
+def _make_encoder(ti: TypeInformation) -> _Encoder:
+    """Returns a function encoding a sequence of values of ``ti`` into one Arrow array."""
+    arrow_type = ti.to_arrow_type()
+    guard = _direct_guard(ti)
+    if guard is not None:
+        return partial(_encode_direct, arrow_type, guard)
+    if isinstance(ti, BasicTypeInfo) and ti.get_basic_type() is BasicType.INSTANT:
+        return partial(_encode_instant, arrow_type)
+    if isinstance(ti, PickledBytesTypeInfo):
+        return _encode_pickled_nullable
+    if isinstance(ti, (RowTypeInfo, TupleTypeInfo)):
+        return _StructCodec(ti).encode
+    if isinstance(ti, (ListTypeInfo, BasicArrayTypeInfo, ObjectArrayTypeInfo,
+                       PrimitiveArrayTypeInfo)):
+        return partial(_encode_list_general, arrow_type, _make_encoder(ti.get_element_type()))
+    if isinstance(ti, MapTypeInfo):
+        return partial(
+            _encode_map_general,
+            arrow_type,
+            _make_encoder(ti.get_key_type()),
+            _make_encoder(ti.get_value_type()),
+        )
+    raise TypeError("Unsupported type information for Arrow encoding: %r" % (ti,))
+
+
+def _is_native(ti: TypeInformation) -> bool:
+    """Whether ``Array.to_pylist`` already yields the right Python values for ``ti``."""
+    if isinstance(ti, BasicTypeInfo):
+        return ti.get_basic_type() is not BasicType.BIG_INT
+    if isinstance(ti, (LocalTimeTypeInfo, DateTypeInfo, TimeTypeInfo, TimestampTypeInfo)):
+        return True
+    if isinstance(ti, (ListTypeInfo, BasicArrayTypeInfo, ObjectArrayTypeInfo,
+                       PrimitiveArrayTypeInfo)):
+        return _is_native(ti.get_element_type())
+    if isinstance(ti, MapTypeInfo):
+        return _is_native(ti.get_key_type()) and _is_native(ti.get_value_type())
+    return False
+
+
+def _contains_map(ti: TypeInformation) -> bool:
+    if isinstance(ti, MapTypeInfo):
+        return True
+    if isinstance(ti, (ListTypeInfo, BasicArrayTypeInfo, ObjectArrayTypeInfo)):
+        return _contains_map(ti.get_element_type())
+    return False
+
+
+def _make_decoder(ti: TypeInformation) -> _Decoder:
+    """Returns a function decoding one Arrow array of ``ti`` into Python values."""
+    if _is_native(ti):
+        return _decode_pylist_maps if _contains_map(ti) else _decode_pylist
+    if isinstance(ti, BasicTypeInfo):  # BIG_INT
+        return _decode_big_int
+    if isinstance(ti, PickledBytesTypeInfo):
+        return _decode_pickled
+    if isinstance(ti, (RowTypeInfo, TupleTypeInfo)):
+        return _StructCodec(ti).decode
+    if isinstance(ti, (ListTypeInfo, BasicArrayTypeInfo, ObjectArrayTypeInfo,
+                       PrimitiveArrayTypeInfo)):
+        return partial(_decode_list_general, _make_decoder(ti.get_element_type()))
+    if isinstance(ti, MapTypeInfo):
+        return partial(
+            _decode_map_general,
+            _make_decoder(ti.get_key_type()),
+            _make_decoder(ti.get_value_type()),
+        )
+    raise TypeError("Unsupported type information for Arrow decoding: %r" % (ti,))
+
+
+# ---------------------------------------------------------------------------------------------
+# BatchCodec
+# ---------------------------------------------------------------------------------------------
+
+
+class BatchCodec:
+    """Encodes lists of records into Arrow record batches and back.
+
+    Create one codec per channel/type and reuse it; codecs are stateless after construction
+    (thread-safe) and cheap to build.
+
+    Example::
+
+        codec = BatchCodec(Types.TUPLE([Types.STRING(), Types.INT()]))
+        batch = codec.encode([("a", 1), ("b", 2)])     # columns f0: string, f1: int32
+        assert codec.decode(batch) == [("a", 1), ("b", 2)]
+    """
+
+    def __init__(self, type_info: TypeInformation | None) -> None:
+        """Creates the codec.
+
+        Args:
+            type_info: The records' type; ``None`` or ``Types.PICKLED_BYTE_ARRAY()`` selects
+                the untyped (pickled) encoding.
+
+        Raises:
+            TypeError: ``type_info`` is not a TypeInformation (or None).
+        """
+        if type_info is not None and not isinstance(type_info, TypeInformation):
+            raise TypeError("type_info must be a TypeInformation or None, got %r" % (type_info,))
+        self._type_info = type_info
+        self._typed = type_info is not None and not isinstance(type_info, PickledBytesTypeInfo)
+        self._flat = self._typed and isinstance(type_info, (RowTypeInfo, TupleTypeInfo)) and (
+            isinstance(type_info, RowTypeInfo) or type_info.get_arity() > 0
+        )
+        self._is_row = isinstance(type_info, RowTypeInfo)
+        if not self._typed:
+            self._schema = pa.schema([pa.field("f0", pa.binary())])
+        elif self._flat:
+            assert isinstance(type_info, (RowTypeInfo, TupleTypeInfo))
+            field_types = type_info.get_field_types()
+            self._names: list[str] = list(type_info.get_field_names())
+            self._n = len(field_types)
+            self._encoders = [_make_encoder(ft) for ft in field_types]
+            self._decoders = [_make_decoder(ft) for ft in field_types]
+            fields = [
+                pa.field(name, ft.to_arrow_type()) for name, ft in zip(self._names, field_types)
+            ]
+            if self._is_row:
+                fields.append(pa.field(ROW_KIND_COLUMN, pa.int8()))
+                self._explicit_names = type_info.has_explicit_field_names()  # type: ignore
+            self._schema = pa.schema(fields)
+        else:
+            assert type_info is not None
+            self._encoder = _make_encoder(type_info)
+            self._decoder = _make_decoder(type_info)
+            self._schema = pa.schema([pa.field("f0", type_info.to_arrow_type())])
+
+    @property
+    def type_info(self) -> TypeInformation | None:
+        """The records' type (``None`` when untyped)."""
+        return self._type_info
+
+    @property
+    def typed(self) -> bool:
+        """Whether records are encoded as typed columns (False: pickled)."""
+        return self._typed
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The Arrow schema of every batch this codec produces/accepts."""
+        return self._schema
+
+    # -- encode -------------------------------------------------------------------------------
+
+    def encode(self, records: Sequence[Any]) -> pa.RecordBatch:
+        """Encodes records into one record batch.
+
+        Args:
+            records: The records (a list; other sequences/iterables are materialized).
+
+        Returns:
+            The batch, with :attr:`schema`.
+
+        Raises:
+            TypeMismatchError: A record does not match the declared type; the message names
+                the offending value, the declared type and the record.
+        """
+        if not isinstance(records, (list, tuple)):
+            records = list(records)
+        if not self._typed:
+            return pa.RecordBatch.from_arrays([_encode_pickled(records)], schema=self._schema)
+        try:
+            if self._flat:
+                arrays = self._encode_flat(records)
+            else:
+                arrays = [self._encoder(records)]
+        except (*_ENCODE_ERRORS, _Reject) as exc:
+            raise self._mismatch(records, exc) from exc
+        return pa.RecordBatch.from_arrays(arrays, schema=self._schema)
+
+    def _encode_flat(self, records: Sequence[Any]) -> list[pa.Array]:
+        n = self._n
+        if not records:
+            arrays = [enc(()) for enc in self._encoders]
+            if self._is_row:
+                arrays.append(pa.nulls(0, pa.int8()))
+            return arrays
+        kinds: pa.Array | None = None
+        types = set(map(type, records))
+        if self._is_row:
+            if types == {Row}:
+                rows = self._row_fast_values(records)
+                kind_set = set(map(_get_kind, records))
+                if kind_set != {_INSERT}:
+                    kinds = pa.array([k.value for k in map(_get_kind, records)], pa.int8())
+            elif types <= {tuple, list}:
+                rows = records
+            else:
+                to_values = self._type_info.row_values  # type: ignore[union-attr]
+                rows = [to_values(r) for r in records]
+                if Row in types or any(issubclass(t, Row) for t in types):
+                    kind_list = [
+                        r._row_kind.value if isinstance(r, Row) else 0 for r in records
+                    ]
+                    if any(kind_list):
+                        kinds = pa.array(kind_list, pa.int8())
+        elif types <= {tuple, list}:
+            rows = records
+        else:
+            to_values = self._type_info.tuple_values  # type: ignore[union-attr]
+            rows = [to_values(r) for r in records]
+        columns = list(zip(*rows, strict=True))
+        if len(columns) != n:
+            raise _Reject("arity")
+        arrays = [enc(col) for enc, col in zip(self._encoders, columns)]
+        if self._is_row:
+            arrays.append(kinds if kinds is not None else pa.nulls(len(records), pa.int8()))
+        return arrays
+
+    def _row_fast_values(self, records: Sequence[Row]) -> Sequence[Sequence[Any]]:
+        """Field values of ``Row`` records, in declared order."""
+        if self._explicit_names:
+            name_lists = list(map(_get_names, records))
+            distinct = dict(zip(map(id, name_lists), name_lists))
+            names = self._names
+            if not all(f is None or f == names for f in distinct.values()):
+                to_values = self._type_info.row_values  # type: ignore[union-attr]
+                return [to_values(r) for r in records]
+        return list(map(_get_values, records))
+
+    def _mismatch(self, records: Sequence[Any], exc: BaseException) -> TypeMismatchError:
+        """Finds the first offending record and builds the error (slow path)."""
+        ti = self._type_info
+        assert ti is not None
+        total = len(records)
+        for i, record in enumerate(records):
+            try:
+                if record is None and self._flat:
+                    raise TypeMismatchError.for_value(
+                        record, ti, "a %s record must not be None"
+                        % ("ROW" if self._is_row else "TUPLE")
+                    )
+                ti.validate(record)
+            except TypeMismatchError as err:
+                context = " (record %d of %d: %s)" % (i, total, _short_repr(record))
+                return TypeMismatchError(str(err) + context, err.value, err.declared_type)
+        return TypeMismatchError(
+            "Records do not match the declared type %s: %s: %s"
+            % (ti.type_name(), type(exc).__name__, exc),
+            None,
+            ti,
+        )
+
+    # -- decode -------------------------------------------------------------------------------
+
+    def decode(self, batch: pa.RecordBatch) -> list:
+        """Decodes a batch produced by :meth:`encode` (possibly after IPC) into records.
+
+        Args:
+            batch: The record batch (must have :attr:`schema`'s columns).
+
+        Returns:
+            The records, as PyFlink hands them to the next operator.
+
+        Raises:
+            ValueError: The batch's schema does not match this codec.
+        """
+        if batch.num_columns != len(self._schema) or not batch.schema.equals(self._schema):
+            raise ValueError(
+                "Batch schema %s does not match the codec schema %s" % (batch.schema, self._schema)
+            )
+        if not self._typed:
+            return _decode_pickled(batch.column(0))
+        if not self._flat:
+            return self._decoder(batch.column(0))
+        if batch.num_rows == 0:
+            return []
+        columns = [dec(batch.column(i)) for i, dec in enumerate(self._decoders)]
+        if not self._is_row:
+            return list(zip(*columns))
+        if self._n:
+            rows = _rows_from_values(map(list, zip(*columns)), self._names)
+        else:
+            rows = _rows_from_values(([] for _ in range(batch.num_rows)), self._names)
+        kind_column = batch.column(self._n)
+        if kind_column.null_count != len(kind_column):
+            kinds = _ROW_KINDS
+            for row, k in zip(rows, kind_column.to_pylist()):
+                if k:
+                    row._row_kind = kinds[k]
+        return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# IPC
+# ---------------------------------------------------------------------------------------------
+
+
+def schema_to_bytes(schema: pa.Schema) -> bytes:
+    """Serializes a schema (sent once per channel).
+
+    Args:
+        schema: The schema.
+
+    Returns:
+        The Arrow IPC schema message.
+    """
+    return schema.serialize().to_pybytes()
+
+
+def schema_from_bytes(buf: bytes | bytearray | memoryview | pa.Buffer) -> pa.Schema:
+    """Reads a schema written by :func:`schema_to_bytes`.
+
+    Args:
+        buf: The serialized schema.
+
+    Returns:
+        The schema.
+    """
+    if not isinstance(buf, pa.Buffer):
+        buf = pa.py_buffer(buf)
+    return pa.ipc.read_schema(buf)
+
+
+def serialize(batch: pa.RecordBatch) -> pa.Buffer:
+    """Serializes one batch as an IPC message without schema.
+
+    Args:
+        batch: The batch.
+
+    Returns:
+        A ``pyarrow.Buffer`` (supports the buffer protocol: ``bytes(buf)``, ``memoryview``,
+        socket ``sendall``...).
+    """
+    return batch.serialize()
+
+
+def deserialize(buf: bytes | bytearray | memoryview | pa.Buffer, schema: pa.Schema) -> pa.RecordBatch:
+    """Reads a batch written by :func:`serialize` (zero-copy: the batch references ``buf``).
+
+    Args:
+        buf: The serialized batch.
+        schema: The channel's schema.
+
+    Returns:
+        The record batch.
+    """
+    if not isinstance(buf, pa.Buffer):
+        buf = pa.py_buffer(buf)
+    return pa.ipc.read_record_batch(buf, schema)

@@ -1,0 +1,279 @@
+"""The job master: one per job, a pure state machine over the ExecutionGraph.
+
+It expands the JobGraph into one execution per (vertex, subtask), turns the
+slots it is given into deployment descriptors, and follows task state
+reports to the job's end. Every handler returns *effects* -- what the
+runtime must do (deploy, cancel, release) -- and performs no I/O, so the
+whole life cycle is testable without sockets.
+
+Job states follow Flink (§7.4): CREATED -> RUNNING -> FINISHED, or
+FAILING -> FAILED, or CANCELLING -> CANCELED.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from flink_py.common.runtime.deployment import (
+    InputChannelDescriptor,
+    InputGateDescriptor,
+    OutputDescriptor,
+    TaskDeploymentDescriptor,
+)
+from flink_py.common.runtime.jobgraph import JobEdge, JobGraph
+from flink_py.common.runtime.partitioners import rescale_sources, rescale_targets
+from flink_py.jobmanager.resource_manager import SlotRecord
+
+__all__ = [
+    "CancelTask",
+    "DeployTask",
+    "Execution",
+    "JobMaster",
+    "ReleaseJob",
+]
+
+TERMINAL_TASK = frozenset({"FINISHED", "CANCELED", "FAILED"})
+TERMINAL_JOB = frozenset({"FINISHED", "CANCELED", "FAILED"})
+_POINTWISE = frozenset({"FORWARD", "RESCALE"})
+
+
+@dataclasses.dataclass(frozen=True)
+class DeployTask:
+    """Effect: send a deployment descriptor to a TaskManager slot."""
+
+    tm_id: str
+    slot_index: int
+    tdd: TaskDeploymentDescriptor
+
+
+@dataclasses.dataclass(frozen=True)
+class CancelTask:
+    """Effect: ask a TaskManager to cancel one execution."""
+
+    tm_id: str
+    job_id: str
+    vertex_id: str
+    subtask_index: int
+    attempt: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ReleaseJob:
+    """Effect: the job reached a terminal state; free its slots everywhere."""
+
+    job_id: str
+    tm_ids: tuple[str, ...]
+
+
+@dataclasses.dataclass
+class Execution:
+    """One subtask of one vertex."""
+
+    vertex_id: str
+    vertex_name: str
+    subtask_index: int
+    attempt: int = 0
+    state: str = "CREATED"
+    slot: SlotRecord | None = None
+
+
+def pointwise_sources(edge_name: str, receiver: int, senders: int, receivers: int) -> list[int]:
+    """Producer subtasks a pointwise receiver reads from."""
+    if edge_name == "FORWARD":
+        return [receiver]
+    return rescale_sources(receiver, senders, receivers)
+
+
+def pointwise_targets(edge_name: str, sender: int, senders: int, receivers: int) -> list[int]:
+    """Consumer subtasks a pointwise sender writes to."""
+    if edge_name == "FORWARD":
+        return [sender]
+    return rescale_targets(sender, senders, receivers)
+
+
+class JobMaster:
+    """The life cycle of one job."""
+
+    def __init__(self, graph: JobGraph, now: float) -> None:
+        self.graph = graph
+        self.job_id = graph.job_id
+        self.state = "CREATED"
+        self.start_time = now
+        self.end_time: float | None = None
+        self.failure_cause = ""
+        self.failure_traceback = ""
+        self.executions: dict[tuple[str, int], Execution] = {}
+        for v in graph.vertices:
+            for i in range(v.parallelism):
+                self.executions[(v.id, i)] = Execution(v.id, v.name, i)
+        self.slots: list[SlotRecord] = []
+
+    # -- queries -------------------------------------------------------------
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the job reached FINISHED, CANCELED or FAILED."""
+        return self.state in TERMINAL_JOB
+
+    @property
+    def waiting_for_slots(self) -> bool:
+        """The job is CREATED and has no slots yet."""
+        return self.state == "CREATED"
+
+    def slots_needed(self) -> int:
+        """Slots the job needs (slot sharing: max parallelism per group)."""
+        return self.graph.total_slots()
+
+    # -- events --------------------------------------------------------------
+    def on_slots(self, slots: list[SlotRecord], now: float) -> list[Any]:
+        """Slots were allocated: deploy every subtask."""
+        if self.state != "CREATED":
+            return []
+        self.slots = list(slots)
+        by_group: dict[str, list[SlotRecord]] = {}
+        rest = list(slots)
+        for group, n in sorted(self.graph.slot_requirements().items()):
+            by_group[group], rest = rest[:n], rest[n:]
+        for ex in self.executions.values():
+            v = self.graph.vertex(ex.vertex_id)
+            ex.slot = by_group[v.slot_sharing_group][ex.subtask_index]
+            ex.state = "DEPLOYING"
+        self.state = "RUNNING"
+        effects: list[Any] = []
+        for v in self.graph.vertices:
+            for i in range(v.parallelism):
+                ex = self.executions[(v.id, i)]
+                assert ex.slot is not None
+                effects.append(DeployTask(ex.slot.tm_id, ex.slot.index, self._descriptor(v.id, i)))
+        return effects
+
+    def on_slot_timeout(self, needed: int, available: int, now: float) -> list[Any]:
+        """``slot.request.timeout`` expired while waiting for slots."""
+        if self.state != "CREATED":
+            return []
+        cause = (f"Could not acquire the minimum required resources: not enough slots: "
+                 f"need {needed}, available {available} (NoResourceAvailableException)")
+        return self._terminate("FAILED", now, cause)
+
+    def on_task_state(self, vertex_id: str, subtask: int, attempt: int, state: str,
+                      error: str, tb: str, now: float) -> list[Any]:
+        """A TaskManager reported a task state change."""
+        ex = self.executions.get((vertex_id, subtask))
+        if ex is None or ex.attempt != attempt or ex.state in TERMINAL_TASK:
+            return []
+        ex.state = state
+        if state == "FAILED":
+            return self._fail(error or "task failed", tb, now)
+        if state in TERMINAL_TASK:
+            return self._maybe_complete(now)
+        return []
+
+    def on_taskmanager_lost(self, tm_id: str, reason: str, now: float) -> list[Any]:
+        """A TaskManager holding some of this job's slots is gone."""
+        if self.is_terminal:
+            return []
+        lost = [ex for ex in self.executions.values()
+                if ex.slot is not None and ex.slot.tm_id == tm_id]
+        if not lost:
+            return []
+        for ex in lost:
+            if ex.state not in TERMINAL_TASK:
+                ex.state = "FAILED"
+        return self._fail(reason, "", now)
+
+    def on_cancel(self, now: float) -> list[Any]:
+        """The user cancelled the job."""
+        if self.is_terminal or self.state == "CANCELLING":
+            return []
+        if self.state == "CREATED":
+            return self._terminate("CANCELED", now, "")
+        self.state = "CANCELLING"
+        return self._cancel_running() + self._maybe_complete(now)
+
+    # -- internals -----------------------------------------------------------
+    def _fail(self, cause: str, tb: str, now: float) -> list[Any]:
+        if self.state in ("FAILING", "CANCELLING") or self.is_terminal:
+            return self._maybe_complete(now)
+        self.state = "FAILING"
+        self.failure_cause = cause
+        self.failure_traceback = tb
+        return self._cancel_running() + self._maybe_complete(now)
+
+    def _cancel_running(self) -> list[Any]:
+        effects: list[Any] = []
+        for ex in self.executions.values():
+            if ex.state not in TERMINAL_TASK and ex.slot is not None:
+                ex.state = "CANCELING"
+                effects.append(CancelTask(ex.slot.tm_id, self.job_id, ex.vertex_id,
+                                          ex.subtask_index, ex.attempt))
+        return effects
+
+    def _maybe_complete(self, now: float) -> list[Any]:
+        if any(ex.state not in TERMINAL_TASK for ex in self.executions.values()):
+            return []
+        if self.state == "FAILING":
+            return self._terminate("FAILED", now, self.failure_cause)
+        if self.state == "CANCELLING":
+            return self._terminate("CANCELED", now, "")
+        if all(ex.state == "FINISHED" for ex in self.executions.values()):
+            return self._terminate("FINISHED", now, "")
+        return self._terminate("FAILED", now, self.failure_cause or "a task was canceled")
+
+    def _terminate(self, state: str, now: float, cause: str) -> list[Any]:
+        self.state = state
+        self.end_time = now
+        if cause:
+            self.failure_cause = cause
+        tms = tuple(sorted({s.tm_id for s in self.slots}))
+        return [ReleaseJob(self.job_id, tms)]
+
+    def _address(self, vertex_id: str, subtask: int) -> str:
+        slot = self.executions[(vertex_id, subtask)].slot
+        assert slot is not None
+        return slot.data_address
+
+    def _descriptor(self, vertex_id: str, subtask: int) -> TaskDeploymentDescriptor:
+        g = self.graph
+        v = g.vertex(vertex_id)
+        attempt = self.executions[(vertex_id, subtask)].attempt
+        inputs = []
+        for e in v.inputs:
+            up = g.vertex(e.source_vertex)
+            inputs.append(InputGateDescriptor(e.id, e.target_input, e.type_info,
+                                              self._input_channels(e, up.parallelism,
+                                                                   v.parallelism, subtask)))
+        outputs = []
+        for e in v.outputs:
+            down = g.vertex(e.target_vertex)
+            if e.partitioner_name in _POINTWISE:
+                targets = pointwise_targets(e.partitioner_name, subtask, v.parallelism,
+                                            down.parallelism)
+            else:
+                targets = list(range(down.parallelism))
+            outputs.append(OutputDescriptor(
+                edge_id=e.id, source_operator=e.source_operator, side_output=e.side_output,
+                partitioner=e.partitioner, type_info=e.type_info,
+                consumer_addresses=[self._address(down.id, t) for t in targets],
+                consumer_subtasks=targets))
+        return TaskDeploymentDescriptor(
+            job_id=g.job_id, job_name=g.name, vertex_id=v.id, vertex_name=v.name,
+            operators=v.operators, subtask_index=subtask, parallelism=v.parallelism,
+            max_parallelism=v.max_parallelism, attempt=attempt, is_source=v.is_source,
+            inputs=inputs, outputs=outputs, config=dict(g.config), runtime_mode=g.runtime_mode)
+
+    def _input_channels(self, e: JobEdge, senders: int, receivers: int,
+                        subtask: int) -> list[InputChannelDescriptor]:
+        channels = []
+        if e.partitioner_name in _POINTWISE:
+            for s in pointwise_sources(e.partitioner_name, subtask, senders, receivers):
+                targets = pointwise_targets(e.partitioner_name, s, senders, receivers)
+                attempt = self.executions[(e.source_vertex, s)].attempt
+                channels.append(InputChannelDescriptor(
+                    (self.job_id, e.id, s, attempt), targets.index(subtask),
+                    self._address(e.source_vertex, s)))
+        else:
+            for s in range(senders):
+                attempt = self.executions[(e.source_vertex, s)].attempt
+                channels.append(InputChannelDescriptor(
+                    (self.job_id, e.id, s, attempt), subtask, self._address(e.source_vertex, s)))
+        return channels

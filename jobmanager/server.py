@@ -1,0 +1,420 @@
+"""The JobManager process: dispatcher, resource manager and job masters.
+
+:class:`JobManager` owns the pure cores (:class:`ResourceManager`, one
+:class:`JobMaster` per job) behind one lock, serves them over gRPC, runs a
+ticker for heartbeat and slot-request timeouts, and carries out the effects
+the cores return (deploy / cancel / release RPCs to TaskManagers, run on a
+small thread pool so no RPC is made while holding the lock).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import pickle
+import sys
+import threading
+import time
+from concurrent import futures
+from typing import Any
+
+import cloudpickle
+import grpc
+
+from flink_py.common.runtime.config import FlinkConfig
+from flink_py.common.runtime.jobgraph import JobGraph, new_id
+from flink_py.common.runtime.rpc import channel_options, server_options
+from flink_py.jobmanager.job_master import CancelTask, DeployTask, JobMaster, ReleaseJob
+from flink_py.jobmanager.resource_manager import ResourceManager
+from flink_py.proto.flinkpy.v1 import common_pb2, jobmanager_pb2, jobmanager_pb2_grpc
+from flink_py.proto.flinkpy.v1 import taskmanager_pb2, taskmanager_pb2_grpc
+
+__all__ = ["JobManager"]
+
+log = logging.getLogger("flink_py.jobmanager")
+
+_COLLECT_BUFFER = 64  # batches buffered per collect sink before back-pressure
+
+
+def python_version() -> str:
+    """``major.minor`` of this interpreter."""
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+class _CollectBuffer:
+    """Results of one execute_and_collect sink, waiting for the client."""
+
+    def __init__(self, producers: int) -> None:
+        self.batches: collections.deque[bytes] = collections.deque()
+        self.producers = producers
+        self.ended = 0
+
+
+class JobManager:
+    """A JobManager serving gRPC on ``host:port`` (port 0 picks a free one)."""
+
+    def __init__(self, config: FlinkConfig, host: str | None = None, port: int | None = None) -> None:
+        self.config = config
+        self.host = host or config.get("jobmanager.bind-host")
+        self.requested_port = config.get("jobmanager.rpc.port") if port is None else port
+        self.heartbeat_interval_ms = int(config.get("heartbeat.interval"))
+        self.heartbeat_timeout_ms = int(config.get("heartbeat.timeout"))
+        self.slot_timeout_ms = int(config.get("slot.request.timeout"))
+        self.rm = ResourceManager()
+        self.jobs: dict[str, JobMaster] = {}
+        self.collect: dict[tuple[str, str], _CollectBuffer] = {}
+        self._cond = threading.Condition()
+        self._pool = futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="jm-rpc")
+        self._tm_stubs: dict[str, Any] = {}
+        self._stopped = threading.Event()
+        self._server: grpc.Server | None = None
+        self._ticker = threading.Thread(target=self._tick_loop, name="jm-ticker", daemon=True)
+        self.port = 0
+
+    # -- lifecycle -----------------------------------------------------------
+    def start(self) -> JobManager:
+        """Start serving; ``self.port`` is the bound port afterwards."""
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=32,
+                                                        thread_name_prefix="jm-grpc"),
+                             options=server_options())
+        jobmanager_pb2_grpc.add_JobManagerServiceServicer_to_server(_Servicer(self), server)
+        self.port = server.add_insecure_port(f"{self.host}:{self.requested_port}")
+        if self.port == 0:
+            msg = f"Could not bind the JobManager to {self.host}:{self.requested_port}"
+            raise OSError(msg)
+        server.start()
+        self._server = server
+        self._ticker.start()
+        log.info("JobManager listening on %s:%d", self.host, self.port)
+        return self
+
+    @property
+    def address(self) -> str:
+        """``host:port`` clients and TaskManagers use."""
+        return f"{self.host}:{self.port}"
+
+    def stop(self, grace: float = 1.0) -> None:
+        """Cancel running jobs, stop serving and release resources."""
+        with self._cond:
+            effects = []
+            for jm in self.jobs.values():
+                effects += jm.on_cancel(time.time())
+        self._run_effects(effects)
+        self._stopped.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._server is not None:
+            self._server.stop(grace).wait(grace + 1)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- TaskManagers ----------------------------------------------------------
+    def register_taskmanager(self, tm_id: str, rpc_address: str, slots: list[tuple[int, str]]) -> None:
+        """A TaskManager offers its slots."""
+        now = time.time()
+        with self._cond:
+            affected = self.rm.register(tm_id, rpc_address, slots, now)
+            effects: list[Any] = []
+            for job_id in affected:
+                jm = self.jobs.get(job_id)
+                if jm is not None:
+                    effects += jm.on_taskmanager_lost(
+                        tm_id, f"TaskManager {tm_id} re-registered with new slots", now)
+            effects += self._schedule_waiting(now)
+            self._cond.notify_all()
+        log.info("TaskManager %s registered from %s with %d slot(s)", tm_id, rpc_address, len(slots))
+        self._run_effects(effects)
+
+    def heartbeat(self, tm_id: str) -> bool:
+        """Record a TaskManager heartbeat; False if it is unknown."""
+        with self._cond:
+            return self.rm.heartbeat(tm_id, time.time())
+
+    # -- jobs ----------------------------------------------------------------
+    def submit(self, graph_bytes: bytes, client_python: str, client_cloudpickle: str) -> str:
+        """Accept a job; returns its id. Raises ValueError for a bad submission."""
+        if client_python != python_version():
+            msg = (f"Python version mismatch: the client runs Python {client_python}, "
+                   f"the cluster runs Python {python_version()}; use the same version on both")
+            raise ValueError(msg)
+        if client_cloudpickle != cloudpickle.__version__:
+            msg = (f"cloudpickle version mismatch: the client has {client_cloudpickle}, "
+                   f"the cluster has {cloudpickle.__version__}; install the same version")
+            raise ValueError(msg)
+        try:
+            graph = pickle.loads(graph_bytes)
+        except Exception as exc:
+            msg = f"Cannot read the submitted job graph: {type(exc).__name__}: {exc}"
+            raise ValueError(msg) from exc
+        if not isinstance(graph, JobGraph):
+            raise ValueError("the submission is not a JobGraph")
+        now = time.time()
+        with self._cond:
+            if not graph.job_id or graph.job_id in self.jobs:
+                graph.job_id = new_id()
+            jm = JobMaster(graph, now)
+            self.jobs[graph.job_id] = jm
+            for cid, producers in graph.collect_ids.items():
+                self.collect[(graph.job_id, cid)] = _CollectBuffer(producers)
+            effects = self._schedule_waiting(now)
+            self._cond.notify_all()
+        log.info("Job %s (%s) submitted: needs %d slot(s)", graph.job_id, graph.name,
+                 jm.slots_needed())
+        self._run_effects(effects)
+        return graph.job_id
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a job. Raises KeyError if unknown."""
+        with self._cond:
+            jm = self.jobs[job_id]
+            effects = jm.on_cancel(time.time())
+            self._cond.notify_all()
+        self._run_effects(effects)
+
+    def task_state(self, job_id: str, vertex_id: str, subtask: int, attempt: int, state: str,
+                   error: str, tb: str) -> None:
+        """A task reported a state change."""
+        with self._cond:
+            jm = self.jobs.get(job_id)
+            if jm is None:
+                return
+            effects = jm.on_task_state(vertex_id, subtask, attempt, state, error, tb, time.time())
+            self._cond.notify_all()
+        self._run_effects(effects)
+
+    def _schedule_waiting(self, now: float) -> list[Any]:
+        """Give slots to waiting jobs, oldest first (caller holds the lock)."""
+        effects: list[Any] = []
+        for jm in sorted(self.jobs.values(), key=lambda j: j.start_time):
+            if jm.waiting_for_slots:
+                slots = self.rm.allocate(jm.job_id, jm.slots_needed())
+                if slots is None:
+                    continue
+                effects += jm.on_slots(slots, now)
+        return effects
+
+    # -- effects -------------------------------------------------------------
+    def _run_effects(self, effects: list[Any]) -> None:
+        for eff in effects:
+            if isinstance(eff, ReleaseJob):
+                with self._cond:
+                    self.rm.release(eff.job_id)
+                    more = self._schedule_waiting(time.time())
+                    jm = self.jobs.get(eff.job_id)
+                    self._cond.notify_all()
+                if jm is not None:
+                    log.info("Job %s reached %s%s", eff.job_id, jm.state,
+                             f": {jm.failure_cause}" if jm.failure_cause else "")
+                for tm_id in eff.tm_ids:
+                    self._submit_rpc(tm_id, "ReleaseJob", common_pb2.JobId(job_id=eff.job_id))
+                self._run_effects(more)
+            elif isinstance(eff, DeployTask):
+                tdd = eff.tdd
+                req = taskmanager_pb2.DeployTaskRequest(
+                    execution=common_pb2.ExecutionId(job_id=tdd.job_id, vertex_id=tdd.vertex_id,
+                                                     subtask_index=tdd.subtask_index,
+                                                     attempt=tdd.attempt),
+                    slot_index=eff.slot_index,
+                    descriptor=pickle.dumps(tdd, protocol=5))
+                self._submit_rpc(eff.tm_id, "DeployTask", req, on_error=(tdd, "DEPLOYING"))
+            elif isinstance(eff, CancelTask):
+                req = common_pb2.ExecutionId(job_id=eff.job_id, vertex_id=eff.vertex_id,
+                                             subtask_index=eff.subtask_index, attempt=eff.attempt)
+                self._submit_rpc(eff.tm_id, "CancelTask", req)
+
+    def _stub(self, tm_id: str) -> Any:
+        with self._cond:
+            address = self.rm.rpc_address(tm_id)
+        if address is None:
+            return None
+        stub = self._tm_stubs.get(address)
+        if stub is None:
+            channel = grpc.insecure_channel(address, options=channel_options())
+            stub = taskmanager_pb2_grpc.TaskManagerServiceStub(channel)
+            self._tm_stubs[address] = stub
+        return stub
+
+    def _submit_rpc(self, tm_id: str, method: str, request: Any,
+                    on_error: tuple[Any, str] | None = None) -> None:
+        def call() -> None:
+            stub = self._stub(tm_id)
+            try:
+                if stub is None:
+                    raise ConnectionError(f"TaskManager {tm_id} is not registered")
+                getattr(stub, method)(request, timeout=30)
+            except Exception as exc:  # noqa: BLE001 - reported as a task failure
+                if on_error is not None:
+                    tdd, _ = on_error
+                    self.task_state(tdd.job_id, tdd.vertex_id, tdd.subtask_index, tdd.attempt,
+                                    "FAILED", f"Could not deploy {tdd.task_name_with_subtask} "
+                                    f"to TaskManager {tm_id}: {_rpc_error(exc)}", "")
+                else:
+                    log.debug("%s to %s failed: %s", method, tm_id, _rpc_error(exc))
+
+        try:
+            self._pool.submit(call)
+        except RuntimeError:
+            pass  # shutting down
+
+    # -- ticker --------------------------------------------------------------
+    def _tick_loop(self) -> None:
+        period = max(0.02, min(self.heartbeat_interval_ms, self.heartbeat_timeout_ms) / 4000.0)
+        while not self._stopped.wait(period):
+            try:
+                self.tick(time.time())
+            except Exception:  # pragma: no cover - keep the ticker alive
+                log.exception("JobManager tick failed")
+
+    def tick(self, now: float) -> None:
+        """Expire silent TaskManagers and slot requests that waited too long."""
+        effects: list[Any] = []
+        with self._cond:
+            for tm in self.rm.expire(now, self.heartbeat_timeout_ms / 1000.0):
+                reason = (f"TaskManager {tm.tm_id} ({tm.rpc_address}) is lost: no heartbeat "
+                          f"for more than {self.heartbeat_timeout_ms} ms")
+                log.warning(reason)
+                self._tm_stubs.pop(tm.rpc_address, None)
+                for jm in self.jobs.values():
+                    effects += jm.on_taskmanager_lost(tm.tm_id, reason, now)
+            for jm in self.jobs.values():
+                if jm.waiting_for_slots and (now - jm.start_time) * 1000 > self.slot_timeout_ms:
+                    effects += jm.on_slot_timeout(jm.slots_needed(), self.rm.free_slots(), now)
+            if effects:
+                self._cond.notify_all()
+        self._run_effects(effects)
+
+    # -- collect -------------------------------------------------------------
+    def push_collect(self, job_id: str, collect_id: str, payload: bytes, end: bool) -> bool:
+        """Buffer a result batch; False (after a short wait) when full."""
+        with self._cond:
+            buf = self.collect.get((job_id, collect_id))
+            if buf is None:
+                return True  # the job is gone: drop
+            deadline = time.monotonic() + 1.0
+            while len(buf.batches) >= _COLLECT_BUFFER and not self._stopped.is_set():
+                jm = self.jobs.get(job_id)
+                if jm is None or jm.is_terminal:
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            if payload:
+                buf.batches.append(payload)
+            if end:
+                buf.ended += 1
+            self._cond.notify_all()
+            return True
+
+    def fetch_collect(self, job_id: str, collect_id: str, max_batches: int,
+                      wait_s: float) -> tuple[list[bytes], bool, str]:
+        """Take buffered results; long-polls up to ``wait_s`` for data."""
+        deadline = time.monotonic() + wait_s
+        with self._cond:
+            while True:
+                buf = self.collect.get((job_id, collect_id))
+                jm = self.jobs.get(job_id)
+                if buf is None or jm is None:
+                    raise KeyError(job_id)
+                if buf.batches:
+                    out = [buf.batches.popleft() for _ in range(min(max_batches, len(buf.batches)))]
+                    self._cond.notify_all()
+                    return out, False, jm.state
+                finished = buf.ended >= buf.producers or jm.is_terminal
+                remaining = deadline - time.monotonic()
+                if finished or remaining <= 0 or self._stopped.is_set():
+                    return [], finished, jm.state
+                self._cond.wait(remaining)
+
+
+def _rpc_error(exc: BaseException) -> str:
+    if isinstance(exc, grpc.RpcError):
+        return f"{exc.code().name}: {exc.details()}"  # type: ignore[attr-defined]
+    return f"{type(exc).__name__}: {exc}"
+
+
+class _Servicer(jobmanager_pb2_grpc.JobManagerServiceServicer):
+    """gRPC adapter: protobuf in, protobuf out; the logic lives in JobManager."""
+
+    def __init__(self, jm: JobManager) -> None:
+        self.jm = jm
+
+    def RegisterTaskManager(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        self.jm.register_taskmanager(request.tm_id, request.rpc_address,
+                                     [(s.slot_index, s.data_address) for s in request.slots])
+        return jobmanager_pb2.RegisterTaskManagerResponse(
+            heartbeat_interval_ms=self.jm.heartbeat_interval_ms,
+            heartbeat_timeout_ms=self.jm.heartbeat_timeout_ms)
+
+    def Heartbeat(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        return jobmanager_pb2.HeartbeatResponse(known=self.jm.heartbeat(request.tm_id))
+
+    def UpdateTaskState(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        ex = request.execution
+        self.jm.task_state(ex.job_id, ex.vertex_id, ex.subtask_index, ex.attempt, request.state,
+                           request.error, request.traceback)
+        return common_pb2.Empty()
+
+    def PushCollectBatch(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        ok = self.jm.push_collect(request.job_id, request.collect_id, request.payload, request.end)
+        return jobmanager_pb2.PushCollectResponse(accepted=ok)
+
+    def SubmitJob(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        try:
+            job_id = self.jm.submit(request.job_graph, request.python_version,
+                                    request.cloudpickle_version)
+        except ValueError as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        return jobmanager_pb2.SubmitJobResponse(job_id=job_id)
+
+    def ListJobs(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        with self.jm._cond:  # noqa: SLF001
+            jobs = [_job_info(jm) for jm in self.jm.jobs.values()]
+        return jobmanager_pb2.ListJobsResponse(jobs=jobs)
+
+    def GetJob(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        with self.jm._cond:  # noqa: SLF001
+            jm = self.jm.jobs.get(request.job_id)
+            if jm is None:
+                context.abort(grpc.StatusCode.NOT_FOUND, f"Job {request.job_id} not found")
+            tasks = [jobmanager_pb2.TaskInfo(
+                vertex_id=ex.vertex_id, vertex_name=ex.vertex_name,
+                subtask_index=ex.subtask_index, attempt=ex.attempt, state=ex.state,
+                tm_id=ex.slot.tm_id if ex.slot else "") for ex in jm.executions.values()]
+            return jobmanager_pb2.JobDetails(info=_job_info(jm), failure_cause=jm.failure_cause,
+                                             failure_traceback=jm.failure_traceback, tasks=tasks)
+
+    def CancelJob(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        try:
+            self.jm.cancel(request.job_id)
+        except KeyError:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"Job {request.job_id} not found")
+        return common_pb2.Empty()
+
+    def FetchCollectBatches(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        try:
+            payloads, finished, state = self.jm.fetch_collect(
+                request.job_id, request.collect_id, max(1, request.max_batches),
+                min(request.wait_ms, 5000) / 1000.0)
+        except KeyError:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"Job {request.job_id} not found")
+        return jobmanager_pb2.FetchCollectResponse(payloads=payloads, finished=finished,
+                                                   job_state=state)
+
+    def GetClusterOverview(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        with self.jm._cond:  # noqa: SLF001
+            tms = [jobmanager_pb2.TaskManagerInfo(
+                tm_id=tm.tm_id, rpc_address=tm.rpc_address, slots_total=len(tm.slots),
+                slots_free=sum(1 for s in tm.slots if s.job_id is None),
+                last_heartbeat_ms=int(tm.last_heartbeat * 1000))
+                for tm in self.jm.rm.taskmanagers.values()]
+            running = sum(1 for jm in self.jm.jobs.values() if not jm.is_terminal)
+            return jobmanager_pb2.ClusterOverview(
+                taskmanagers=tms, slots_total=self.jm.rm.total_slots(),
+                slots_available=self.jm.rm.free_slots(), jobs_running=running)
+
+
+def _job_info(jm: JobMaster) -> Any:
+    return jobmanager_pb2.JobInfo(
+        job_id=jm.job_id, name=jm.graph.name, state=jm.state,
+        start_time_ms=int(jm.start_time * 1000),
+        end_time_ms=int(jm.end_time * 1000) if jm.end_time else 0)

@@ -1,0 +1,188 @@
+from flink_py.proto.flinkpy.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class RegisterTaskManagerRequest(_message.Message):
+    __slots__ = ("tm_id", "rpc_address", "slots")
+    TM_ID_FIELD_NUMBER: _ClassVar[int]
+    RPC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_FIELD_NUMBER: _ClassVar[int]
+    tm_id: str
+    rpc_address: str
+    slots: _containers.RepeatedCompositeFieldContainer[_common_pb2.SlotInfo]
+    def __init__(self, tm_id: _Optional[str] = ..., rpc_address: _Optional[str] = ..., slots: _Optional[_Iterable[_Union[_common_pb2.SlotInfo, _Mapping]]] = ...) -> None: ...
+
+class RegisterTaskManagerResponse(_message.Message):
+    __slots__ = ("heartbeat_interval_ms", "heartbeat_timeout_ms")
+    HEARTBEAT_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    heartbeat_interval_ms: int
+    heartbeat_timeout_ms: int
+    def __init__(self, heartbeat_interval_ms: _Optional[int] = ..., heartbeat_timeout_ms: _Optional[int] = ...) -> None: ...
+
+class HeartbeatRequest(_message.Message):
+    __slots__ = ("tm_id",)
+    TM_ID_FIELD_NUMBER: _ClassVar[int]
+    tm_id: str
+    def __init__(self, tm_id: _Optional[str] = ...) -> None: ...
+
+class HeartbeatResponse(_message.Message):
+    __slots__ = ("known",)
+    KNOWN_FIELD_NUMBER: _ClassVar[int]
+    known: bool
+    def __init__(self, known: _Optional[bool] = ...) -> None: ...
+
+class TaskStateUpdate(_message.Message):
+    __slots__ = ("execution", "state", "error", "traceback", "tm_id")
+    EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    TRACEBACK_FIELD_NUMBER: _ClassVar[int]
+    TM_ID_FIELD_NUMBER: _ClassVar[int]
+    execution: _common_pb2.ExecutionId
+    state: str
+    error: str
+    traceback: str
+    tm_id: str
+    def __init__(self, execution: _Optional[_Union[_common_pb2.ExecutionId, _Mapping]] = ..., state: _Optional[str] = ..., error: _Optional[str] = ..., traceback: _Optional[str] = ..., tm_id: _Optional[str] = ...) -> None: ...
+
+class CollectBatch(_message.Message):
+    __slots__ = ("job_id", "collect_id", "payload", "end", "subtask_index", "attempt")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    COLLECT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    SUBTASK_INDEX_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    collect_id: str
+    payload: bytes
+    end: bool
+    subtask_index: int
+    attempt: int
+    def __init__(self, job_id: _Optional[str] = ..., collect_id: _Optional[str] = ..., payload: _Optional[bytes] = ..., end: _Optional[bool] = ..., subtask_index: _Optional[int] = ..., attempt: _Optional[int] = ...) -> None: ...
+
+class PushCollectResponse(_message.Message):
+    __slots__ = ("accepted",)
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    accepted: bool
+    def __init__(self, accepted: _Optional[bool] = ...) -> None: ...
+
+class SubmitJobRequest(_message.Message):
+    __slots__ = ("job_graph", "python_version", "cloudpickle_version", "job_name")
+    JOB_GRAPH_FIELD_NUMBER: _ClassVar[int]
+    PYTHON_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CLOUDPICKLE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    JOB_NAME_FIELD_NUMBER: _ClassVar[int]
+    job_graph: bytes
+    python_version: str
+    cloudpickle_version: str
+    job_name: str
+    def __init__(self, job_graph: _Optional[bytes] = ..., python_version: _Optional[str] = ..., cloudpickle_version: _Optional[str] = ..., job_name: _Optional[str] = ...) -> None: ...
+
+class SubmitJobResponse(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class JobInfo(_message.Message):
+    __slots__ = ("job_id", "name", "state", "start_time_ms", "end_time_ms")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    name: str
+    state: str
+    start_time_ms: int
+    end_time_ms: int
+    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[str] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ...) -> None: ...
+
+class ListJobsResponse(_message.Message):
+    __slots__ = ("jobs",)
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[JobInfo]
+    def __init__(self, jobs: _Optional[_Iterable[_Union[JobInfo, _Mapping]]] = ...) -> None: ...
+
+class TaskInfo(_message.Message):
+    __slots__ = ("vertex_id", "vertex_name", "subtask_index", "attempt", "state", "tm_id")
+    VERTEX_ID_FIELD_NUMBER: _ClassVar[int]
+    VERTEX_NAME_FIELD_NUMBER: _ClassVar[int]
+    SUBTASK_INDEX_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    TM_ID_FIELD_NUMBER: _ClassVar[int]
+    vertex_id: str
+    vertex_name: str
+    subtask_index: int
+    attempt: int
+    state: str
+    tm_id: str
+    def __init__(self, vertex_id: _Optional[str] = ..., vertex_name: _Optional[str] = ..., subtask_index: _Optional[int] = ..., attempt: _Optional[int] = ..., state: _Optional[str] = ..., tm_id: _Optional[str] = ...) -> None: ...
+
+class JobDetails(_message.Message):
+    __slots__ = ("info", "failure_cause", "failure_traceback", "tasks")
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_CAUSE_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_TRACEBACK_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    info: JobInfo
+    failure_cause: str
+    failure_traceback: str
+    tasks: _containers.RepeatedCompositeFieldContainer[TaskInfo]
+    def __init__(self, info: _Optional[_Union[JobInfo, _Mapping]] = ..., failure_cause: _Optional[str] = ..., failure_traceback: _Optional[str] = ..., tasks: _Optional[_Iterable[_Union[TaskInfo, _Mapping]]] = ...) -> None: ...
+
+class FetchCollectRequest(_message.Message):
+    __slots__ = ("job_id", "collect_id", "max_batches", "wait_ms")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    COLLECT_ID_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCHES_FIELD_NUMBER: _ClassVar[int]
+    WAIT_MS_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    collect_id: str
+    max_batches: int
+    wait_ms: int
+    def __init__(self, job_id: _Optional[str] = ..., collect_id: _Optional[str] = ..., max_batches: _Optional[int] = ..., wait_ms: _Optional[int] = ...) -> None: ...
+
+class FetchCollectResponse(_message.Message):
+    __slots__ = ("payloads", "finished", "job_state")
+    PAYLOADS_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_FIELD_NUMBER: _ClassVar[int]
+    JOB_STATE_FIELD_NUMBER: _ClassVar[int]
+    payloads: _containers.RepeatedScalarFieldContainer[bytes]
+    finished: bool
+    job_state: str
+    def __init__(self, payloads: _Optional[_Iterable[bytes]] = ..., finished: _Optional[bool] = ..., job_state: _Optional[str] = ...) -> None: ...
+
+class TaskManagerInfo(_message.Message):
+    __slots__ = ("tm_id", "rpc_address", "slots_total", "slots_free", "last_heartbeat_ms")
+    TM_ID_FIELD_NUMBER: _ClassVar[int]
+    RPC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_FREE_FIELD_NUMBER: _ClassVar[int]
+    LAST_HEARTBEAT_MS_FIELD_NUMBER: _ClassVar[int]
+    tm_id: str
+    rpc_address: str
+    slots_total: int
+    slots_free: int
+    last_heartbeat_ms: int
+    def __init__(self, tm_id: _Optional[str] = ..., rpc_address: _Optional[str] = ..., slots_total: _Optional[int] = ..., slots_free: _Optional[int] = ..., last_heartbeat_ms: _Optional[int] = ...) -> None: ...
+
+class ClusterOverview(_message.Message):
+    __slots__ = ("taskmanagers", "slots_total", "slots_available", "jobs_running")
+    TASKMANAGERS_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    JOBS_RUNNING_FIELD_NUMBER: _ClassVar[int]
+    taskmanagers: _containers.RepeatedCompositeFieldContainer[TaskManagerInfo]
+    slots_total: int
+    slots_available: int
+    jobs_running: int
+    def __init__(self, taskmanagers: _Optional[_Iterable[_Union[TaskManagerInfo, _Mapping]]] = ..., slots_total: _Optional[int] = ..., slots_available: _Optional[int] = ..., jobs_running: _Optional[int] = ...) -> None: ...

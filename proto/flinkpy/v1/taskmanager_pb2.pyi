@@ -1,0 +1,17 @@
+from flink_py.proto.flinkpy.v1 import common_pb2 as _common_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class DeployTaskRequest(_message.Message):
+    __slots__ = ("execution", "slot_index", "descriptor")
+    EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    SLOT_INDEX_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTOR_FIELD_NUMBER: _ClassVar[int]
+    execution: _common_pb2.ExecutionId
+    slot_index: int
+    descriptor: bytes
+    def __init__(self, execution: _Optional[_Union[_common_pb2.ExecutionId, _Mapping]] = ..., slot_index: _Optional[int] = ..., descriptor: _Optional[bytes] = ...) -> None: ...

@@ -1,0 +1,119 @@
+"""The operator contract every runtime operator implements.
+
+Records move in *batches*: a Python list of values plus, when the stream has
+event timestamps, a parallel list of timestamps (else ``None``). Chained
+operators call each other directly; the last operator of a chain writes into
+a record writer that partitions and ships batches to the next task.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Protocol
+
+from flink_py.datastream.functions import Function, RuntimeContext
+
+__all__ = [
+    "OperatorContext",
+    "Output",
+    "SourceOperator",
+    "StreamOperator",
+    "TwoInputStreamOperator",
+]
+
+
+class Output(Protocol):
+    """Where an operator emits its results."""
+
+    def emit(self, values: list[Any], timestamps: list[int] | None) -> None:
+        """Emit a batch of values (and their timestamps, if any)."""
+
+    def emit_side(self, tag: str, values: list[Any], timestamps: list[int] | None) -> None:
+        """Emit a batch to the side output ``tag``."""
+
+
+@dataclasses.dataclass
+class OperatorContext:
+    """Everything an operator instance learns when it is set up."""
+
+    task_name: str
+    operator_name: str
+    subtask_index: int
+    parallelism: int
+    max_parallelism: int
+    attempt: int
+    job_id: str
+    job_parameters: dict[str, str]
+    services: Any = None  # worker services: collect client, config, ...
+
+    def runtime_context(self) -> RuntimeContext:
+        """The user-facing RuntimeContext for this instance."""
+        return RuntimeContext(self.task_name, self.subtask_index, self.parallelism,
+                              self.max_parallelism, self.attempt, self.job_parameters)
+
+
+class StreamOperator:
+    """A one-input operator. Subclasses override :meth:`process_batch`."""
+
+    #: Flink's chaining strategy: ALWAYS, HEAD, NEVER or HEAD_WITH_SOURCES.
+    chaining_strategy = "ALWAYS"
+    #: The user function whose open/close lifecycle this operator drives.
+    user_function: Any = None
+
+    def __init__(self) -> None:
+        self.output: Output = None  # type: ignore[assignment]
+        self.ctx: OperatorContext = None  # type: ignore[assignment]
+
+    def setup(self, ctx: OperatorContext, output: Output) -> None:
+        """Bind the operator to its task before :meth:`open`."""
+        self.ctx = ctx
+        self.output = output
+
+    def open(self) -> None:
+        """Open the user function with its runtime context."""
+        if isinstance(self.user_function, Function):
+            self.user_function.open(self.ctx.runtime_context())
+
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
+        """Process one batch of input records."""
+        raise NotImplementedError
+
+    def end_input(self) -> None:
+        """All input has been consumed (bounded streams); emit final results."""
+
+    def close(self) -> None:
+        """Close the user function."""
+        if isinstance(self.user_function, Function):
+            self.user_function.close()
+
+
+class TwoInputStreamOperator(StreamOperator):
+    """An operator with two inputs (connect, joins)."""
+
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
+        """One-input entry point: treated as the first input."""
+        self.process_batch1(values, timestamps)
+
+    def process_batch1(self, values: list[Any], timestamps: list[int] | None) -> None:
+        """A batch from the first input."""
+        raise NotImplementedError
+
+    def process_batch2(self, values: list[Any], timestamps: list[int] | None) -> None:
+        """A batch from the second input."""
+        raise NotImplementedError
+
+
+class SourceOperator(StreamOperator):
+    """The head of a source task: produces batches until exhausted."""
+
+    chaining_strategy = "HEAD"
+    #: True when the source ends by itself.
+    bounded = True
+
+    def poll_next(self, max_rows: int) -> list[Any] | None:
+        """Return the next batch (possibly empty), or None at end of input."""
+        raise NotImplementedError
+
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
+        """Sources have no input."""
+        raise TypeError("a source has no input")

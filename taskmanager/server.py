@@ -1,0 +1,257 @@
+"""The TaskManager process: slots, registration, heartbeats, task control.
+
+A :class:`TaskManager` starts one slot-worker process per slot, serves the
+``TaskManagerService`` gRPC API (deploy, cancel, release), registers its
+slots with the JobManager and heart-beats. A worker that dies is reported
+(its tasks FAILED), replaced, and the TaskManager re-registers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent import futures
+from multiprocessing.connection import Connection
+from typing import Any
+
+import grpc
+
+from flink_py.common.runtime.config import FlinkConfig
+from flink_py.common.runtime.jobgraph import new_id
+from flink_py.common.runtime.rpc import channel_options, server_options
+from flink_py.proto.flinkpy.v1 import (
+    common_pb2,
+    jobmanager_pb2,
+    jobmanager_pb2_grpc,
+    taskmanager_pb2_grpc,
+)
+
+__all__ = ["TaskManager"]
+
+log = logging.getLogger("flink_py.taskmanager")
+
+
+class _Worker:
+    """The TaskManager's handle on one slot-worker process."""
+
+    def __init__(self, index: int, proc: subprocess.Popen[bytes], conn: Connection) -> None:
+        self.index = index
+        self.proc = proc
+        self.conn = conn
+        self.data_address = ""
+        self.running: set[tuple[str, str, int, int]] = set()
+        self.lock = threading.Lock()
+
+    def send(self, msg: tuple[Any, ...]) -> None:
+        with self.lock:
+            self.conn.send(msg)
+
+
+class TaskManager:
+    """A TaskManager with ``slots`` slot workers, registered at ``jm_address``."""
+
+    def __init__(self, config: FlinkConfig, jm_address: str, slots: int | None = None,
+                 host: str | None = None) -> None:
+        self.config = config
+        self.jm_address = jm_address
+        self.num_slots = int(slots if slots is not None else config.get("taskmanager.numberOfTaskSlots"))
+        if self.num_slots < 1:
+            raise ValueError("taskmanager.numberOfTaskSlots must be at least 1")
+        self.bind_host = host or config.get("taskmanager.bind-host")
+        self.advertised_host = config.get("taskmanager.host") or self.bind_host
+        if self.advertised_host in ("0.0.0.0", "::"):
+            self.advertised_host = socket.gethostname()
+        self.tm_id = f"tm-{new_id()[:12]}"
+        self.workers: list[_Worker] = []
+        self._stopped = threading.Event()
+        self._server: grpc.Server | None = None
+        self._channel = grpc.insecure_channel(jm_address, options=channel_options())
+        self.jm = jobmanager_pb2_grpc.JobManagerServiceStub(self._channel)
+        self.heartbeat_interval_s = int(config.get("heartbeat.interval")) / 1000.0
+        self.rpc_address = ""
+        self._register_lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------
+    def start(self, register_timeout_s: float = 60.0) -> TaskManager:
+        """Start slot workers and the gRPC service, then register."""
+        self.workers = [self._spawn(i) for i in range(self.num_slots)]
+        for w in self.workers:
+            self._await_ready(w)
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=16,
+                                                        thread_name_prefix="tm-grpc"),
+                             options=server_options())
+        taskmanager_pb2_grpc.add_TaskManagerServiceServicer_to_server(_Servicer(self), server)
+        port = server.add_insecure_port(f"{self.bind_host}:{self.config.get('taskmanager.rpc.port')}")
+        server.start()
+        self._server = server
+        self.rpc_address = f"{self.advertised_host}:{port}"
+        self._register(deadline=time.monotonic() + register_timeout_s)
+        threading.Thread(target=self._heartbeat_loop, name="tm-heartbeat", daemon=True).start()
+        log.info("TaskManager %s started with %d slot(s), registered at %s",
+                 self.tm_id, self.num_slots, self.jm_address)
+        return self
+
+    def stop(self) -> None:
+        """Stop the workers and the service."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        for w in self.workers:
+            try:
+                w.send(("shutdown",))
+            except OSError:
+                pass
+        for w in self.workers:
+            try:
+                w.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                w.proc.kill()
+                w.proc.wait()
+            w.conn.close()
+        if self._server is not None:
+            self._server.stop(0.5).wait(2)
+        self._channel.close()
+
+    # -- slot workers --------------------------------------------------------
+    def _spawn(self, index: int) -> _Worker:
+        parent, child = socket.socketpair()
+        args = [sys.executable, "-m", "flink_py.taskmanager.worker",
+                "--control-fd", str(child.fileno()), "--parent-pid", str(os.getpid()),
+                "--jobmanager", self.jm_address, "--tm-id", self.tm_id,
+                "--bind-host", self.bind_host, "--advertised-host", self.advertised_host,
+                "--log-level", logging.getLevelName(logging.getLogger().level)]
+        proc = subprocess.Popen(args, pass_fds=(child.fileno(),))
+        child.close()
+        return _Worker(index, proc, Connection(parent.detach()))
+
+    def _await_ready(self, w: _Worker) -> None:
+        try:
+            if not w.conn.poll(60):
+                msg = f"slot worker {w.index} did not start within 60 s"
+                raise RuntimeError(msg)
+            kind, address = w.conn.recv()
+        except (EOFError, OSError):
+            code = w.proc.wait()
+            msg = f"slot worker {w.index} exited with code {code} while starting (see its stderr)"
+            raise RuntimeError(msg) from None
+        if kind != "ready":
+            raise RuntimeError(f"slot worker {w.index} sent {kind!r} instead of ready")
+        w.data_address = address
+        threading.Thread(target=self._watch, args=(w,), name=f"slot-{w.index}",
+                         daemon=True).start()
+
+    def _watch(self, w: _Worker) -> None:
+        """Follow a worker's messages; replace it if it dies."""
+        while True:
+            try:
+                msg = w.conn.recv()
+            except (EOFError, OSError):
+                break
+            if msg[0] == "state":
+                _, key, state = msg
+                with w.lock:
+                    if state in ("FINISHED", "CANCELED", "FAILED"):
+                        w.running.discard(tuple(key))
+        if self._stopped.is_set():
+            return
+        code = w.proc.wait()
+        log.error("slot worker %d exited with code %s", w.index, code)
+        for job_id, vertex_id, subtask, attempt in list(w.running):
+            self._report_failure(job_id, vertex_id, subtask, attempt,
+                                 f"The slot worker process of TaskManager {self.tm_id} slot "
+                                 f"{w.index} exited with code {code}")
+        replacement = self._spawn(w.index)
+        self._await_ready(replacement)
+        self.workers[w.index] = replacement
+        self._register(deadline=time.monotonic() + 30)
+
+    def _report_failure(self, job_id: str, vertex_id: str, subtask: int, attempt: int,
+                        cause: str) -> None:
+        req = jobmanager_pb2.TaskStateUpdate(
+            execution=common_pb2.ExecutionId(job_id=job_id, vertex_id=vertex_id,
+                                             subtask_index=subtask, attempt=attempt),
+            state="FAILED", error=cause, tm_id=self.tm_id)
+        try:
+            self.jm.UpdateTaskState(req, timeout=10)
+        except grpc.RpcError:
+            log.warning("could not report the failure of %s/%d", vertex_id, subtask)
+
+    # -- JobManager ----------------------------------------------------------
+    def _register(self, deadline: float) -> None:
+        req = jobmanager_pb2.RegisterTaskManagerRequest(
+            tm_id=self.tm_id, rpc_address=self.rpc_address,
+            slots=[common_pb2.SlotInfo(slot_index=w.index, data_address=w.data_address)
+                   for w in self.workers])
+        delay = 0.05
+        with self._register_lock:
+            while True:
+                try:
+                    self.jm.RegisterTaskManager(req, timeout=5)
+                    return
+                except grpc.RpcError as exc:
+                    if time.monotonic() > deadline or self._stopped.is_set():
+                        msg = (f"Could not register at the JobManager {self.jm_address}: "
+                               f"{exc.code().name}")  # type: ignore[attr-defined]
+                        raise ConnectionError(msg) from exc
+                    self._stopped.wait(delay)
+                    delay = min(delay * 2, 1.0)
+
+    def _heartbeat_loop(self) -> None:
+        while not self._stopped.wait(self.heartbeat_interval_s):
+            try:
+                known = self.jm.Heartbeat(jobmanager_pb2.HeartbeatRequest(tm_id=self.tm_id),
+                                          timeout=max(1.0, self.heartbeat_interval_s)).known
+                if not known:
+                    log.warning("JobManager does not know this TaskManager; re-registering")
+                    self._register(deadline=time.monotonic() + 60)
+            except (grpc.RpcError, ConnectionError) as exc:
+                log.warning("heartbeat to JobManager %s failed: %s", self.jm_address, exc)
+
+    # -- commands ------------------------------------------------------------
+    def deploy(self, slot_index: int, key: tuple[str, str, int, int], descriptor: bytes) -> None:
+        """Hand a task to the slot's worker."""
+        w = self.workers[slot_index]
+        with w.lock:
+            w.running.add(key)
+        w.send(("deploy", descriptor))
+
+    def cancel(self, key: tuple[str, str, int, int]) -> None:
+        """Cancel an execution wherever it runs."""
+        for w in self.workers:
+            if key in w.running:
+                w.send(("cancel", key))
+
+    def release(self, job_id: str) -> None:
+        """The job ended: drop its tasks and partitions in every slot."""
+        for w in self.workers:
+            try:
+                w.send(("release", job_id))
+            except OSError:
+                pass
+
+
+class _Servicer(taskmanager_pb2_grpc.TaskManagerServiceServicer):
+    def __init__(self, tm: TaskManager) -> None:
+        self.tm = tm
+
+    def DeployTask(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        ex = request.execution
+        if not 0 <= request.slot_index < len(self.tm.workers):
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"no slot {request.slot_index}")
+        self.tm.deploy(request.slot_index,
+                       (ex.job_id, ex.vertex_id, ex.subtask_index, ex.attempt),
+                       request.descriptor)
+        return common_pb2.Empty()
+
+    def CancelTask(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        self.tm.cancel((request.job_id, request.vertex_id, request.subtask_index, request.attempt))
+        return common_pb2.Empty()
+
+    def ReleaseJob(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        self.tm.release(request.job_id)
+        return common_pb2.Empty()

@@ -1,0 +1,374 @@
+"""One running subtask: an operator chain driven by a single thread.
+
+The task builds its chain from the deployment descriptor, opens the
+operators, then either polls its source or consumes its input gate until
+every input channel has delivered end-of-partition. Pending output is
+flushed when a batch fills up and whenever ``execution.buffer-timeout``
+expires. Failures are reported with the failing operator, the subtask and the
+user's traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import cloudpickle
+
+from flink_py.common.runtime.arrow_codec import BatchCodec, deserialize
+from flink_py.common.runtime.deployment import EndOfPartition, TaskDeploymentDescriptor
+from flink_py.taskmanager.network.gate import KIND_DATA, KIND_ERROR, KIND_EVENT, InputGate
+from flink_py.taskmanager.network.partition import ResultPartition
+from flink_py.taskmanager.operators.base import (
+    OperatorContext,
+    SourceOperator,
+    StreamOperator,
+    TwoInputStreamOperator,
+)
+from flink_py.taskmanager.writer import RecordWriter
+
+__all__ = ["Task", "TaskFailure"]
+
+log = logging.getLogger(__name__)
+
+_KIND_CANCEL = 99
+
+def _package_roots() -> tuple[str, ...]:
+    import flink_py.client
+    import flink_py.common
+    import flink_py.datastream
+    import flink_py.taskmanager
+
+    mods = (flink_py.common, flink_py.client, flink_py.datastream, flink_py.taskmanager,
+            cloudpickle)
+    return tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep  # type: ignore[arg-type]
+                 for m in mods)
+
+
+_PACKAGE_ROOTS = _package_roots()
+
+
+class TaskFailure(Exception):
+    """A task failed; ``str()`` is the one-line cause."""
+
+    def __init__(self, message: str, user_traceback: str = "") -> None:
+        super().__init__(message)
+        self.user_traceback = user_traceback
+
+
+class _ChainedOutput:
+    """Calls the next operator of the chain directly."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: StreamOperator) -> None:
+        self.op = op
+
+    def emit(self, values: list[Any], timestamps: list[int] | None) -> None:
+        if values:
+            self.op.process_batch(values, timestamps)
+
+    def emit_side(self, tag: str, values: list[Any], timestamps: list[int] | None) -> None:
+        return
+
+
+class _FanOut:
+    """Main output to several targets, plus side outputs by tag."""
+
+    def __init__(self, main: list[Any], side: dict[str, list[Any]]) -> None:
+        self.main = main
+        self.side = side
+        if len(main) == 1:
+            self.emit = main[0].emit  # type: ignore[method-assign]
+
+    def emit(self, values: list[Any], timestamps: list[int] | None) -> None:
+        for target in self.main:
+            target.emit(values, timestamps)
+
+    def emit_side(self, tag: str, values: list[Any], timestamps: list[int] | None) -> None:
+        for target in self.side.get(tag, ()):
+            target.emit(values, timestamps)
+
+
+class _Discard:
+    def emit(self, values: list[Any], timestamps: list[int] | None) -> None:
+        return
+
+    def emit_side(self, tag: str, values: list[Any], timestamps: list[int] | None) -> None:
+        return
+
+
+class Task:
+    """Runs one subtask in its own thread.
+
+    Args:
+        tdd: the deployment descriptor.
+        env: the slot worker's services (partition registry, connections,
+            data address, JobManager client).
+        on_state: called with ``(tdd, state, error, traceback)`` on every
+            state change (RUNNING, FINISHED, CANCELED, FAILED).
+    """
+
+    def __init__(self, tdd: TaskDeploymentDescriptor, env: Any,
+                 on_state: Callable[[TaskDeploymentDescriptor, str, str, str], None]) -> None:
+        self.tdd = tdd
+        self.env = env
+        self.on_state = on_state
+        self.cancelled = threading.Event()
+        self.gate: InputGate | None = None
+        self.writers: list[RecordWriter] = []
+        self.operators: list[StreamOperator] = []
+        self.records_in = 0
+        self.thread = threading.Thread(target=self._run, name=tdd.task_name_with_subtask,
+                                       daemon=True)
+        conf = tdd.config
+        self.max_rows = int(conf.get("taskmanager.network.batch.max-rows", 4096))
+        self.max_bytes = int(conf.get("taskmanager.network.batch.max-bytes", 1 << 20))
+        timeout = int(conf.get("execution.buffer-timeout.interval", 100))
+        enabled = str(conf.get("execution.buffer-timeout.enabled", "true")).lower() == "true"
+        self.buffer_timeout_s = timeout / 1000.0 if enabled and timeout >= 0 else None
+
+    # -- lifecycle -----------------------------------------------------------
+    def start(self) -> None:
+        """Start the task thread."""
+        self.thread.start()
+
+    def cancel(self) -> None:
+        """Ask the task to stop; it reports CANCELED."""
+        self.cancelled.set()
+        if self.gate is not None:
+            self.gate.queue.put((-1, _KIND_CANCEL, None))
+
+    def _run(self) -> None:
+        tdd = self.tdd
+        try:
+            self._build()
+            self._open()
+            self.on_state(tdd, "RUNNING", "", "")
+            if tdd.is_source:
+                self._run_source()
+            else:
+                self._run_inputs()
+            if self.cancelled.is_set():
+                raise InterruptedError
+            self._finish()
+            self.on_state(tdd, "FINISHED", "", "")
+        except InterruptedError:
+            self._dispose()
+            self.on_state(tdd, "CANCELED", "", "")
+        except BaseException as exc:  # noqa: BLE001 - every failure is reported
+            self._dispose()
+            if self.cancelled.is_set():
+                self.on_state(tdd, "CANCELED", "", "")
+                return
+            cause, tb = self._describe(exc)
+            log.info("task %s failed: %s", tdd.task_name_with_subtask, cause)
+            self.on_state(tdd, "FAILED", cause, tb)
+
+    # -- setup ---------------------------------------------------------------
+    def _build(self) -> None:
+        tdd = self.tdd
+        env = self.env
+        ops: list[StreamOperator] = []
+        for spec in tdd.operators:
+            try:
+                ops.append(cloudpickle.loads(spec.operator))
+            except Exception as exc:
+                msg = (f"Cannot deserialize operator '{spec.name}' of task "
+                       f"{tdd.task_name_with_subtask}: {type(exc).__name__}: {exc}")
+                raise TaskFailure(msg, traceback.format_exc()) from exc
+        self.operators = ops
+        max_rows = self.max_rows
+        # Output writers, one per outgoing edge.
+        writers_by_op: dict[int, list[tuple[str | None, RecordWriter]]] = {}
+        for out in tdd.outputs:
+            key = (tdd.job_id, out.edge_id, tdd.subtask_index, tdd.attempt)
+            max_buffers = int(tdd.config.get("taskmanager.network.memory.max-buffers-per-channel", 10))
+            partition = ResultPartition(key, len(out.consumer_addresses), max_buffers)
+            local = [addr == env.data_address for addr in out.consumer_addresses]
+            writer = RecordWriter(partition, cloudpickle.loads(out.partitioner), local,
+                                  out.type_info, tdd.subtask_index, max_rows, self.max_bytes,
+                                  self.cancelled)
+            env.registry.register(partition)
+            self.writers.append(writer)
+            writers_by_op.setdefault(out.source_operator, []).append((out.side_output, writer))
+        # Wire the chain.
+        for i, (spec, op) in enumerate(zip(tdd.operators, ops)):
+            main: list[Any] = [_ChainedOutput(ops[j]) for j in spec.chained_outputs]
+            side: dict[str, list[Any]] = {}
+            for tag, writer in writers_by_op.get(i, []):
+                if tag is None:
+                    main.append(writer)
+                else:
+                    side.setdefault(tag, []).append(writer)
+            output = _FanOut(main, side) if (main or side) else _Discard()
+            ctx = OperatorContext(
+                task_name=tdd.vertex_name, operator_name=spec.name,
+                subtask_index=tdd.subtask_index, parallelism=tdd.parallelism,
+                max_parallelism=tdd.max_parallelism, attempt=tdd.attempt, job_id=tdd.job_id,
+                job_parameters=tdd.config, services=env.services)
+            op.setup(ctx, output)  # type: ignore[arg-type]
+        # Inputs.
+        if tdd.inputs:
+            conf = tdd.config
+            gate = InputGate(
+                int(conf.get("taskmanager.network.memory.buffers-per-channel", 2)),
+                int(conf.get("taskmanager.network.memory.floating-buffers-per-gate", 8)))
+            self._codecs: list[BatchCodec | None] = []
+            for g in tdd.inputs:
+                codec = None
+                for ch in g.channels:
+                    if ch.address == env.data_address:
+                        gate.add_local(g.input_index, ch.partition_key, ch.subpartition_index,
+                                       env.registry)
+                        self._codecs.append(None)
+                    else:
+                        gate.add_remote(g.input_index, ch.partition_key, ch.subpartition_index,
+                                        env.connections, ch.address)
+                        codec = codec or BatchCodec(g.type_info)
+                        self._codecs.append(codec)
+            self.gate = gate
+
+    def _open(self) -> None:
+        # Open from the tail of the chain to the head, as Flink does.
+        for op in reversed(self.operators):
+            op.open()
+        if self.gate is not None:
+            self.gate.start()
+
+    # -- main loops ----------------------------------------------------------
+    def _run_source(self) -> None:
+        src = self.operators[0]
+        assert isinstance(src, SourceOperator)
+        emit = src.output.emit
+        poll = src.poll_next
+        max_rows = self.max_rows
+        timeout = self.buffer_timeout_s
+        deadline = time.monotonic() + timeout if timeout is not None else None
+        cancelled = self.cancelled
+        while not cancelled.is_set():
+            batch = poll(max_rows)
+            if batch is None:
+                break
+            if batch:
+                emit(batch, None)
+            if deadline is not None and time.monotonic() >= deadline:
+                self._flush_all()
+                deadline = time.monotonic() + timeout  # type: ignore[operator]
+
+    def _run_inputs(self) -> None:
+        gate = self.gate
+        assert gate is not None
+        head = self.operators[0]
+        channels = gate.channels
+        codecs = self._codecs
+        two_input = isinstance(head, TwoInputStreamOperator)
+        process = head.process_batch
+        process2 = head.process_batch2 if two_input else None  # type: ignore[attr-defined]
+        get = gate.queue.get
+        open_channels = len(channels)
+        timeout = self.buffer_timeout_s
+        has_pending = False
+        deadline = None
+        while open_channels:
+            if has_pending and deadline is not None:
+                wait = deadline - time.monotonic()
+                if wait <= 0:
+                    self._flush_all()
+                    has_pending = False
+                    continue
+                try:
+                    index, kind, payload = get(timeout=wait)
+                except Exception:  # queue.Empty
+                    continue
+            else:
+                index, kind, payload = get()
+            if kind == KIND_DATA:
+                ch = channels[index]
+                if ch.is_local:
+                    values, timestamps = payload
+                else:
+                    codec = codecs[index]
+                    values = codec.decode(deserialize(payload, codec.schema))  # type: ignore[union-attr]
+                    timestamps = None
+                self.records_in += len(values)
+                if ch.input_index == 1 and process2 is not None:
+                    process2(values, timestamps)
+                else:
+                    process(values, timestamps)
+                ch.recycle()
+                if not has_pending and timeout is not None:
+                    has_pending = True
+                    deadline = time.monotonic() + timeout
+            elif kind == KIND_EVENT:
+                if isinstance(payload, EndOfPartition):
+                    gate.channel_ended(channels[index])
+                    open_channels -= 1
+            elif kind == KIND_ERROR:
+                raise TaskFailure(str(payload))
+            elif kind == _KIND_CANCEL:
+                raise InterruptedError
+
+    def _flush_all(self) -> None:
+        for w in self.writers:
+            w.flush_all()
+
+    def _finish(self) -> None:
+        for op in self.operators:
+            op.end_input()
+        for w in self.writers:
+            w.end()
+        for op in self.operators:
+            op.close()
+        if self.gate is not None:
+            self.gate.release()
+
+    def _dispose(self) -> None:
+        for op in self.operators:
+            try:
+                op.close()
+            except Exception:  # noqa: BLE001 - best effort on the failure path
+                log.debug("close failed during dispose", exc_info=True)
+        if self.gate is not None:
+            self.gate.release()
+        for w in self.writers:
+            for sub in w.subs:
+                sub.release()
+
+    # -- error reporting -----------------------------------------------------
+    def _describe(self, exc: BaseException) -> tuple[str, str]:
+        tdd = self.tdd
+        if isinstance(exc, TaskFailure):
+            return str(exc), exc.user_traceback
+        op_name = self._failing_operator(exc)
+        where = f" in operator '{op_name}'" if op_name else ""
+        cause = (f"Task '{tdd.vertex_name}' subtask {tdd.subtask_index + 1}/{tdd.parallelism} "
+                 f"failed{where}: {type(exc).__name__}: {exc}")
+        return cause, _user_traceback(exc)
+
+    def _failing_operator(self, exc: BaseException) -> str | None:
+        names = {id(op): spec.name for op, spec in zip(self.operators, self.tdd.operators)}
+        found = None
+        tb = exc.__traceback__
+        while tb is not None:
+            self_obj = tb.tb_frame.f_locals.get("self")
+            if self_obj is not None and id(self_obj) in names:
+                found = names[id(self_obj)]
+            tb = tb.tb_next
+        return found
+
+
+def _user_traceback(exc: BaseException) -> str:
+    """The traceback without flink-py's own frames."""
+    all_frames = traceback.extract_tb(exc.__traceback__)
+    frames = [f for f in all_frames
+              if not os.path.abspath(f.filename).startswith(_PACKAGE_ROOTS)] or all_frames
+    lines = ["Traceback (most recent call last):\n"]
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)

@@ -1,0 +1,99 @@
+"""The embedded local cluster and the client's error messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from flink_py.client.graph import GraphError
+from flink_py.common import Types
+from tests.conftest import REPO
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "flink_py.client.cli", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.slow
+def test_make_run_example_prints_counts_on_local_cluster() -> None:
+    res = _cli("run", "examples/word_count.py")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert "(to,1)" in lines and "(to,6)" in lines and "(be,2)" in lines
+    assert lines.index("(to,1)") < lines.index("(to,6)")
+    assert res.stdout.startswith("Job has been submitted with JobID ")
+
+
+@pytest.mark.slow
+def test_python_job_py_runs_locally_and_execute_and_collect(local_env: None) -> None:
+    from flink_py.datastream import StreamExecutionEnvironment
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    ds = env.from_collection(["x y", "y"], type_info=Types.STRING()).flat_map(
+        str.split, output_type=Types.STRING())
+    with ds.execute_and_collect() as it:
+        assert sorted(it) == ["x", "y", "y"]
+
+
+def test_unpicklable_function_fails_in_client_naming_operator(local_env: None) -> None:
+    from flink_py.datastream import StreamExecutionEnvironment
+
+    lock = threading.Lock()
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_collection([1]).map(lambda x: (lock, x)).name("Locker").print()
+    with pytest.raises(GraphError, match="operator 'Locker'.*cannot pickle '_thread.lock'"):
+        env.execute()
+
+
+def test_forward_with_different_parallelism_is_rejected(local_env: None) -> None:
+    from flink_py.datastream import StreamExecutionEnvironment
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_collection([1]).forward().map(lambda x: x).set_parallelism(2).print()
+    with pytest.raises(GraphError, match="Forward partitioning does not allow change"):
+        env.execute()
+
+
+def test_chaining_and_parallelism_precedence(local_env: None) -> None:
+    from flink_py.client.context import current_context
+    from flink_py.datastream import StreamExecutionEnvironment
+
+    current_context().parallelism = 3  # flink-py run -p 3
+    env = StreamExecutionEnvironment.get_execution_environment()
+    ds = env.from_collection(["a"]).map(lambda x: x).map(lambda x: x).set_parallelism(2)
+    ds.key_by(lambda x: x).reduce(lambda a, b: a).print()
+    graph = env.get_stream_graph_job("j")
+    names = [(v.name, v.parallelism) for v in graph.vertices]
+    # from_collection is non-parallel; the first map gets -p 3; the second map is set to 2.
+    assert names == [("Source: Collection Source", 1), ("Map", 3), ("Map", 2),
+                     ("Keyed Reduce -> Print to Std. Out", 3)]
+    env.set_parallelism(4)  # environment beats -p
+    env.from_collection(["a"]).map(lambda x: x).map(lambda x: x).print()
+    graph = env.get_stream_graph_job("j")
+    assert [(v.name, v.parallelism) for v in graph.vertices] == [
+        ("Source: Collection Source", 1), ("Map -> Map -> Print to Std. Out", 4)]
+    assert graph.total_slots() == 4
+
+
+def test_job_file_without_execute_and_unreachable_jobmanager(tmp_path: Path) -> None:
+    job = tmp_path / "noexec.py"
+    job.write_text(textwrap.dedent("""
+        from flink_py.datastream import StreamExecutionEnvironment
+        env = StreamExecutionEnvironment.get_execution_environment()
+        env.from_collection([1, 2]).print()
+    """))
+    res = _cli("run", str(job))
+    assert res.returncode != 0
+    assert f"The job file '{job}' did not submit a job" in res.stderr
+    res = _cli("run", "-m", "127.0.0.1:1", "examples/word_count.py")
+    assert res.returncode != 0
+    assert "Could not connect to the JobManager at 127.0.0.1:1" in res.stderr
+    res = _cli("run", "-D", "taskmanager.numberOfTaskSlots=abc", "examples/word_count.py")
+    assert res.returncode != 0
+    assert "taskmanager.numberOfTaskSlots" in res.stderr
