@@ -217,7 +217,11 @@ class StreamExecutionEnvironment:
 
     def execute_async(self, job_name: str | None = None) -> JobClient:
         """Submit the program and return a JobClient without waiting."""
-        graph = self.get_stream_graph_job(job_name)
+        client, job_id, on_done = self._submit(self.get_stream_graph_job(job_name))
+        return JobClient(client, job_id, on_done)
+
+    def _submit(self, graph: JobGraph) -> tuple[ClusterClient, str, Any]:
+        """Submit to the context's cluster; returns (client, job id, release callback)."""
         client, on_done = _connect(self._ctx, graph)
         try:
             job_id = client.submit(graph)
@@ -227,7 +231,7 @@ class StreamExecutionEnvironment:
         self._ctx.submitted.append(job_id)
         if self._ctx.on_submit is not None:
             self._ctx.on_submit(job_id)
-        return JobClient(client, job_id, on_done)
+        return client, job_id, on_done
 
     def _execute_and_collect(self, stream: DataStream, job_name: str | None,
                              limit: int | None) -> Any:
@@ -235,16 +239,7 @@ class StreamExecutionEnvironment:
         sink = Transformation("operator", "Collect Sink", [(stream._t, 0)],  # noqa: SLF001
                               CollectSinkOperator(collect_id))
         self._sinks.append(sink)
-        graph = self.get_stream_graph_job(job_name)
-        client, on_done = _connect(self._ctx, graph)
-        try:
-            job_id = client.submit(graph)
-        except BaseException:
-            on_done()
-            raise
-        self._ctx.submitted.append(job_id)
-        if self._ctx.on_submit is not None:
-            self._ctx.on_submit(job_id)
+        client, job_id, on_done = self._submit(self.get_stream_graph_job(job_name))
         iterator = CollectIterator(client, job_id, collect_id, on_close=on_done)
         if limit is None:
             return iterator

@@ -298,7 +298,6 @@ def _make_map_guard(key_guard: _Guard, value_guard: _Guard) -> _Guard:
 # ---------------------------------------------------------------------------------------------
 
 _INT_TYPES = (BasicType.BYTE, BasicType.SHORT, BasicType.INT, BasicType.LONG)
-_TIME_TYPES = (TimeTypeInfo,)
 
 
 def _direct_guard(ti: TypeInformation) -> _Guard | None:
@@ -384,15 +383,41 @@ def _decode_pylist(arr: pa.Array) -> list:
     return arr.to_pylist()
 
 
-def _decode_pylist_maps(arr: pa.Array) -> list:
-    return arr.to_pylist(maps_as_pydicts="strict")
+def _parse_strings(parse: Callable[[str], Any], strings: list) -> list:
+    try:
+        return list(map(parse, strings))
+    except TypeError:  # nulls
+        return [None if s is None else parse(s) for s in strings]
 
 
-def _decode_big_int(arr: pa.Array) -> list:
-    strings = arr.cast(pa.string()).to_pylist()
-    if arr.null_count:
-        return [None if s is None else int(s) for s in strings]
-    return list(map(int, strings))
+def _make_decode_via_string(parse: Callable[[str], Any]) -> _Decoder:
+    """Decoder casting to string in Arrow then parsing in C (much faster than to_pylist,
+    which builds a Scalar per temporal/decimal value)."""
+
+    def decode(arr: pa.Array) -> list:
+        return _parse_strings(parse, arr.cast(pa.string()).to_pylist())
+
+    return decode
+
+
+_decode_date = _make_decode_via_string(datetime.date.fromisoformat)
+_decode_time = _make_decode_via_string(datetime.time.fromisoformat)
+_decode_timestamp = _make_decode_via_string(datetime.datetime.fromisoformat)
+_decode_big_dec = _make_decode_via_string(decimal.Decimal)
+_decode_big_int = _make_decode_via_string(int)
+_NAIVE_US = pa.timestamp("us")
+
+
+def _decode_instant(arr: pa.Array) -> list:
+    # Casting a UTC timestamp to string directly goes through the tz database (slow); the
+    # naive cast keeps the UTC wall time, then "+00:00" makes fromisoformat return aware UTC.
+    strings = pc.binary_join_element_wise(arr.cast(_NAIVE_US).cast(pa.string()), "+00:00", "")
+    return _parse_strings(datetime.datetime.fromisoformat, strings.to_pylist())
+
+
+def _decode_map_native(arr: pa.Array) -> list:
+    # to_pylist gives lists of (key, value) pairs (fast); maps_as_pydicts is ~30x slower.
+    return [None if pairs is None else dict(pairs) for pairs in arr.to_pylist()]
 
 
 def _null_mask(values: Sequence[Any]) -> pa.Array | None:
@@ -529,46 +554,51 @@ def _make_encoder(ti: TypeInformation) -> _Encoder:
 
 
 def _is_native(ti: TypeInformation) -> bool:
-    """Whether ``Array.to_pylist`` already yields the right Python values for ``ti``."""
+    """Whether ``Array.to_pylist`` already yields the right Python values for ``ti`` fast."""
     if isinstance(ti, BasicTypeInfo):
-        return ti.get_basic_type() is not BasicType.BIG_INT
-    if isinstance(ti, (LocalTimeTypeInfo, DateTypeInfo, TimeTypeInfo, TimestampTypeInfo)):
-        return True
-    if isinstance(ti, (ListTypeInfo, BasicArrayTypeInfo, ObjectArrayTypeInfo,
-                       PrimitiveArrayTypeInfo)):
-        return _is_native(ti.get_element_type())
-    if isinstance(ti, MapTypeInfo):
-        return _is_native(ti.get_key_type()) and _is_native(ti.get_value_type())
-    return False
-
-
-def _contains_map(ti: TypeInformation) -> bool:
-    if isinstance(ti, MapTypeInfo):
+        return ti.get_basic_type() not in (BasicType.BIG_INT, BasicType.BIG_DEC, BasicType.INSTANT)
+    if isinstance(ti, PrimitiveArrayTypeInfo):
         return True
     if isinstance(ti, (ListTypeInfo, BasicArrayTypeInfo, ObjectArrayTypeInfo)):
-        return _contains_map(ti.get_element_type())
+        return _is_native(ti.get_element_type())
     return False
 
 
 def _make_decoder(ti: TypeInformation) -> _Decoder:
     """Returns a function decoding one Arrow array of ``ti`` into Python values."""
     if _is_native(ti):
-        return _decode_pylist_maps if _contains_map(ti) else _decode_pylist
-    if isinstance(ti, BasicTypeInfo):  # BIG_INT
-        return _decode_big_int
+        return _decode_pylist
+    if isinstance(ti, BasicTypeInfo):
+        bt = ti.get_basic_type()
+        if bt is BasicType.BIG_INT:
+            return _decode_big_int
+        if bt is BasicType.BIG_DEC:
+            return _decode_big_dec
+        return _decode_instant
+    if isinstance(ti, LocalTimeTypeInfo):
+        tt = ti.get_time_type()
+        if tt is LocalTimeTypeInfo.TimeType.LOCAL_DATE:
+            return _decode_date
+        if tt is LocalTimeTypeInfo.TimeType.LOCAL_TIME:
+            return _decode_time
+        return _decode_timestamp
+    if isinstance(ti, DateTypeInfo):
+        return _decode_date
+    if isinstance(ti, TimeTypeInfo):
+        return _decode_time
+    if isinstance(ti, TimestampTypeInfo):
+        return _decode_timestamp
     if isinstance(ti, PickledBytesTypeInfo):
         return _decode_pickled
     if isinstance(ti, (RowTypeInfo, TupleTypeInfo)):
         return _StructCodec(ti).decode
-    if isinstance(ti, (ListTypeInfo, BasicArrayTypeInfo, ObjectArrayTypeInfo,
-                       PrimitiveArrayTypeInfo)):
+    if isinstance(ti, (ListTypeInfo, BasicArrayTypeInfo, ObjectArrayTypeInfo)):
         return partial(_decode_list_general, _make_decoder(ti.get_element_type()))
     if isinstance(ti, MapTypeInfo):
-        return partial(
-            _decode_map_general,
-            _make_decoder(ti.get_key_type()),
-            _make_decoder(ti.get_value_type()),
-        )
+        kt, vt = ti.get_key_type(), ti.get_value_type()
+        if _is_native(kt) and _is_native(vt):
+            return _decode_map_native
+        return partial(_decode_map_general, _make_decoder(kt), _make_decoder(vt))
     raise TypeError("Unsupported type information for Arrow decoding: %r" % (ti,))
 
 
