@@ -49,6 +49,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from flink_py.common.types import Row
+
 __all__ = [
     "BasicArrayTypeInfo",
     "BasicType",
@@ -594,12 +596,6 @@ def _check_type_infos(field_types: Any, what: str) -> list[TypeInformation]:
     return result
 
 
-def _get_row_class() -> type:
-    from flink_py.common.types import Row
-
-    return Row
-
-
 class RowTypeInfo(TypeInformation):
     """TypeInformation for :class:`~flink_py.common.types.Row`.
 
@@ -702,7 +698,6 @@ class RowTypeInfo(TypeInformation):
         Raises:
             TypeMismatchError: Not row-like, wrong arity or missing named field.
         """
-        Row = _get_row_class()
         n = len(self._field_types)
         if isinstance(value, Row):
             values = value._values
@@ -710,6 +705,7 @@ class RowTypeInfo(TypeInformation):
             if (
                 fields is not None
                 and self._field_names is not None
+                and fields != self._field_names
                 and list(fields) != self._field_names
             ):
                 result = []
@@ -803,7 +799,6 @@ class TupleTypeInfo(TypeInformation):
         Raises:
             TypeMismatchError: Not tuple-like or wrong arity.
         """
-        Row = _get_row_class()
         if isinstance(value, (tuple, list)):
             values = value
         elif isinstance(value, Row):

@@ -92,7 +92,8 @@ BASIC_VALUES: list[tuple[TypeInformation, list[Any]]] = [
     (Types.LOCAL_DATE(), [datetime.date(2024, 2, 29), None]),
     (Types.SQL_TIME(), [datetime.time(0), datetime.time(23, 59, 59, 999999), None]),
     (Types.LOCAL_TIME(), [datetime.time(12, 30, 0, 1), None]),
-    (Types.SQL_TIMESTAMP(), [datetime.datetime(1, 1, 1), datetime.datetime(1969, 12, 31, 23, 59, 59, 1),
+    (Types.SQL_TIMESTAMP(), [datetime.datetime(1, 1, 1),
+                             datetime.datetime(1969, 12, 31, 23, 59, 59, 1),
                              datetime.datetime(9999, 12, 31, 23, 59, 59, 999999), None]),
     (Types.LOCAL_DATE_TIME(), [datetime.datetime(2024, 5, 6, 7, 8, 9, 10), None]),
     (Types.INSTANT(), [datetime.datetime(2020, 1, 1, tzinfo=UTC),
@@ -110,7 +111,9 @@ def test_basic_round_trip_single_column(ti: TypeInformation, values: list[Any]) 
 
 
 @pytest.mark.parametrize("ti,values", BASIC_VALUES, ids=[t.type_name() for t, _ in BASIC_VALUES])
-def test_basic_round_trip_as_tuple_field_and_in_lists(ti: TypeInformation, values: list[Any]) -> None:
+def test_basic_round_trip_as_tuple_field_and_in_lists(
+    ti: TypeInformation, values: list[Any]
+) -> None:
     records = [(i, v) for i, v in enumerate(values)]
     assert_same(roundtrip(Types.TUPLE([Types.INT(), ti]), records), records)
     lists = [values, [], None, values[:1]]
@@ -515,6 +518,8 @@ def test_codec_api() -> None:
     assert codec.encode((("a", 1),)).num_rows == 1
     with pytest.raises(TypeError):
         BatchCodec("STRING")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="reserved"):
+        BatchCodec(Types.ROW_NAMED([ROW_KIND_COLUMN], [Types.INT()]))
 
 
 def test_codec_is_picklable_free_and_reusable() -> None:

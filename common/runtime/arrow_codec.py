@@ -31,15 +31,14 @@ Wire (IPC) helpers: the schema is sent once per channel (:func:`schema_to_bytes`
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import math
 import operator
 import pickle
 from functools import partial
 from itertools import accumulate, chain, repeat
 from typing import Any, Callable, Sequence
-
-import datetime
-import decimal
 
 import cloudpickle
 import pyarrow as pa
@@ -87,11 +86,14 @@ _Guard = Callable[[Sequence[Any], pa.Array], None]
 
 _NoneType = type(None)
 _not_none = partial(operator.is_not, None)
+_is_none = partial(operator.is_, None)
 _get_values = operator.attrgetter("_values")
 _get_names = operator.attrgetter("_names")
 _get_kind = operator.attrgetter("_row_kind")
 _get_tzinfo = operator.attrgetter("tzinfo")
 _INSERT = RowKind.INSERT
+_ROW_ONLY = frozenset((Row,))
+_SEQUENCE_TYPES = frozenset((tuple, list))
 _ROW_KINDS = list(RowKind)
 _ENCODE_ERRORS = (
     pa.ArrowException,
@@ -127,8 +129,13 @@ def _dumps_one(value: Any) -> bytes:
     return data
 
 
+def _has_none(values: Sequence[Any]) -> bool:
+    """Whether any value is ``None`` (by identity: never calls a value's ``__eq__``)."""
+    return any(map(_is_none, values))
+
+
 def _pickle_values(values: Sequence[Any]) -> list[bytes]:
-    """Pickles each value (``None`` stays ``None``... as a pickled ``None``)."""
+    """Pickles each value individually (``None`` is pickled too)."""
     try:
         data = list(map(pickle.dumps, values, repeat(PICKLE_PROTOCOL)))
     except Exception:
@@ -143,7 +150,7 @@ def _encode_pickled(values: Sequence[Any]) -> pa.Array:
 
 
 def _encode_pickled_nullable(values: Sequence[Any]) -> pa.Array:
-    if None in values:
+    if _has_none(values):
         present = [v for v in values if v is not None]
         data = iter(_pickle_values(present))
         return pa.array([None if v is None else next(data) for v in values], pa.binary())
@@ -169,10 +176,6 @@ def _check_types(values: Sequence[Any], exact: frozenset, pred: Callable[[type],
     for t in types - exact:
         if not pred(t):
             raise _Reject(t)
-
-
-def _int_pred(t: type) -> bool:
-    return issubclass(t, int) and not issubclass(t, bool)
 
 
 def _float_pred(t: type) -> bool:
@@ -284,9 +287,7 @@ def _make_map_guard(key_guard: _Guard, value_guard: _Guard) -> _Guard:
     def guard(values: Sequence[Any], arr: pa.Array) -> None:
         _check_types(values, _DICT_EXACT, lambda t: issubclass(t, dict))
         present = [v for v in values if v is not None]
-        keys = list(chain.from_iterable(map(dict.keys, present)))
-        if None in keys:
-            raise _Reject("None key")
+        keys = list(chain.from_iterable(map(dict.keys, present)))  # None keys: pyarrow rejects
         key_guard(keys, arr.keys)
         value_guard(list(chain.from_iterable(map(dict.values, present))), arr.items)
 
@@ -421,7 +422,7 @@ def _decode_map_native(arr: pa.Array) -> list:
 
 
 def _null_mask(values: Sequence[Any]) -> pa.Array | None:
-    if None in values:
+    if _has_none(values):
         return pa.array([v is None for v in values], pa.bool_())
     return None
 
@@ -438,7 +439,8 @@ class _StructCodec:
         self.encoders = [_make_encoder(ft) for ft in field_types]
         self.decoders = [_make_decoder(ft) for ft in field_types]
         self.is_row = isinstance(ti, RowTypeInfo)
-        self.names = ti.get_field_names()
+        # Decoded rows share this list (as in PyFlink); a copy keeps the type info intact.
+        self.names = list(ti.get_field_names())
         self.to_values: Callable[[Any], Sequence[Any]] = (
             ti.row_values if isinstance(ti, RowTypeInfo) else ti.tuple_values
         )
@@ -491,7 +493,7 @@ def _encode_map_general(
     _check_types(values, _DICT_EXACT, lambda t: issubclass(t, dict))
     present = [v for v in values if v is not None]
     keys = list(chain.from_iterable(map(dict.keys, present)))
-    if None in keys:
+    if _has_none(keys):
         raise _Reject("None key")
     items = list(chain.from_iterable(map(dict.values, present)))
     lengths = [0 if v is None else len(v) for v in values]
@@ -629,6 +631,7 @@ class BatchCodec:
 
         Raises:
             TypeError: ``type_info`` is not a TypeInformation (or None).
+            ValueError: A ROW field is named :data:`ROW_KIND_COLUMN`.
         """
         if type_info is not None and not isinstance(type_info, TypeInformation):
             raise TypeError("type_info must be a TypeInformation or None, got %r" % (type_info,))
@@ -651,8 +654,14 @@ class BatchCodec:
                 pa.field(name, ft.to_arrow_type()) for name, ft in zip(self._names, field_types)
             ]
             if self._is_row:
+                if ROW_KIND_COLUMN in self._names:
+                    raise ValueError("Row field name %r is reserved" % ROW_KIND_COLUMN)
                 fields.append(pa.field(ROW_KIND_COLUMN, pa.int8()))
                 self._explicit_names = type_info.has_explicit_field_names()  # type: ignore
+                self._names_tuple = tuple(self._names)
+                # Decoded rows share this list (as in PyFlink); separate from self._names so a
+                # user mutating row._fields in place cannot affect encoding.
+                self._row_names = list(self._names)
             self._schema = pa.schema(fields)
         else:
             assert type_info is not None
@@ -713,12 +722,12 @@ class BatchCodec:
         kinds: pa.Array | None = None
         types = set(map(type, records))
         if self._is_row:
-            if types == {Row}:
+            if types == _ROW_ONLY:
                 rows = self._row_fast_values(records)
-                kind_set = set(map(_get_kind, records))
-                if kind_set != {_INSERT}:
-                    kinds = pa.array([k.value for k in map(_get_kind, records)], pa.int8())
-            elif types <= {tuple, list}:
+                kind_list = list(map(_get_kind, records))
+                if kind_list.count(_INSERT) != len(kind_list):
+                    kinds = pa.array([k.value for k in kind_list], pa.int8())
+            elif types <= _SEQUENCE_TYPES:
                 rows = records
             else:
                 to_values = self._type_info.row_values  # type: ignore[union-attr]
@@ -729,7 +738,7 @@ class BatchCodec:
                     ]
                     if any(kind_list):
                         kinds = pa.array(kind_list, pa.int8())
-        elif types <= {tuple, list}:
+        elif types <= _SEQUENCE_TYPES:
             rows = records
         else:
             to_values = self._type_info.tuple_values  # type: ignore[union-attr]
@@ -746,9 +755,14 @@ class BatchCodec:
         """Field values of ``Row`` records, in declared order."""
         if self._explicit_names:
             name_lists = list(map(_get_names, records))
-            distinct = dict(zip(map(id, name_lists), name_lists))
-            names = self._names
-            if not all(f is None or f == names for f in distinct.values()):
+            first = name_lists[0]
+            # list.count compares by identity first: rows decoded from one batch share a list.
+            if name_lists.count(first) == len(name_lists):
+                positional = first is None or first == self._names
+            else:
+                distinct = set(map(tuple, filter(None, name_lists)))
+                positional = not distinct or distinct == {self._names_tuple}
+            if not positional:
                 to_values = self._type_info.row_values  # type: ignore[union-attr]
                 return [to_values(r) for r in records]
         return list(map(_get_values, records))
@@ -804,9 +818,9 @@ class BatchCodec:
         if not self._is_row:
             return list(zip(*columns))
         if self._n:
-            rows = _rows_from_values(map(list, zip(*columns)), self._names)
+            rows = _rows_from_values(map(list, zip(*columns)), self._row_names)
         else:
-            rows = _rows_from_values(([] for _ in range(batch.num_rows)), self._names)
+            rows = _rows_from_values(([] for _ in range(batch.num_rows)), self._row_names)
         kind_column = batch.column(self._n)
         if kind_column.null_count != len(kind_column):
             kinds = _ROW_KINDS
@@ -860,7 +874,9 @@ def serialize(batch: pa.RecordBatch) -> pa.Buffer:
     return batch.serialize()
 
 
-def deserialize(buf: bytes | bytearray | memoryview | pa.Buffer, schema: pa.Schema) -> pa.RecordBatch:
+def deserialize(
+    buf: bytes | bytearray | memoryview | pa.Buffer, schema: pa.Schema
+) -> pa.RecordBatch:
     """Reads a batch written by :func:`serialize` (zero-copy: the batch references ``buf``).
 
     Args:
