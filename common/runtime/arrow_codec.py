@@ -301,6 +301,24 @@ def _make_map_guard(key_guard: _Guard, value_guard: _Guard) -> _Guard:
 _INT_TYPES = (BasicType.BYTE, BasicType.SHORT, BasicType.INT, BasicType.LONG)
 
 
+def _temporal_kind(ti: TypeInformation) -> str | None:
+    """``date``, ``time`` or ``timestamp`` for the SQL and local time types, else None."""
+    if isinstance(ti, LocalTimeTypeInfo):
+        tt = ti.get_time_type()
+        if tt is LocalTimeTypeInfo.TimeType.LOCAL_DATE:
+            return "date"
+        if tt is LocalTimeTypeInfo.TimeType.LOCAL_TIME:
+            return "time"
+        return "timestamp"
+    if isinstance(ti, DateTypeInfo):
+        return "date"
+    if isinstance(ti, TimeTypeInfo):
+        return "time"
+    if isinstance(ti, TimestampTypeInfo):
+        return "timestamp"
+    return None
+
+
 def _direct_guard(ti: TypeInformation) -> _Guard | None:
     """Returns the guard if ``pa.array(values, ti.to_arrow_type())`` + guard encodes ``ti``
     exactly, or ``None`` if values need a Python conversion first."""
@@ -319,19 +337,9 @@ def _direct_guard(ti: TypeInformation) -> _Guard | None:
         if bt is BasicType.BIG_DEC:
             return _guard_big_dec
         return None  # INSTANT: Instant-like objects need converting
-    if isinstance(ti, LocalTimeTypeInfo):
-        tt = ti.get_time_type()
-        if tt is LocalTimeTypeInfo.TimeType.LOCAL_DATE:
-            return _guard_date
-        if tt is LocalTimeTypeInfo.TimeType.LOCAL_TIME:
-            return _guard_time
-        return _guard_timestamp
-    if isinstance(ti, DateTypeInfo):
-        return _guard_date
-    if isinstance(ti, TimeTypeInfo):
-        return _guard_time
-    if isinstance(ti, TimestampTypeInfo):
-        return _guard_timestamp
+    temporal = _temporal_kind(ti)
+    if temporal is not None:
+        return {"date": _guard_date, "time": _guard_time, "timestamp": _guard_timestamp}[temporal]
     if isinstance(ti, PrimitiveArrayTypeInfo):
         if ti.is_bytes():
             return _guard_bytes
@@ -577,19 +585,10 @@ def _make_decoder(ti: TypeInformation) -> _Decoder:
         if bt is BasicType.BIG_DEC:
             return _decode_big_dec
         return _decode_instant
-    if isinstance(ti, LocalTimeTypeInfo):
-        tt = ti.get_time_type()
-        if tt is LocalTimeTypeInfo.TimeType.LOCAL_DATE:
-            return _decode_date
-        if tt is LocalTimeTypeInfo.TimeType.LOCAL_TIME:
-            return _decode_time
-        return _decode_timestamp
-    if isinstance(ti, DateTypeInfo):
-        return _decode_date
-    if isinstance(ti, TimeTypeInfo):
-        return _decode_time
-    if isinstance(ti, TimestampTypeInfo):
-        return _decode_timestamp
+    temporal = _temporal_kind(ti)
+    if temporal is not None:
+        return {"date": _decode_date, "time": _decode_time,
+                "timestamp": _decode_timestamp}[temporal]
     if isinstance(ti, PickledBytesTypeInfo):
         return _decode_pickled
     if isinstance(ti, (RowTypeInfo, TupleTypeInfo)):
