@@ -157,6 +157,8 @@ class Task:
             if self.cancelled.is_set():
                 raise InterruptedError
             self._finish()
+            log.info("task %s finished: %d records in, %.2f s CPU", tdd.task_name_with_subtask,
+                     self.records_in, time.thread_time())
             self.on_state(tdd, "FINISHED", "", "")
         except InterruptedError:
             self._dispose()
