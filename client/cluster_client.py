@@ -84,14 +84,21 @@ class ClusterClient:
     def __init__(self, address: str, connect_timeout: float = 10.0) -> None:
         self.address = address
         self._channel = grpc.insecure_channel(address, options=channel_options())
+        self.stub = jobmanager_pb2_grpc.JobManagerServiceStub(self._channel)
+        # A first call that waits for the connection. (grpc.channel_ready_future
+        # would leave a connectivity poller behind that makes close() block
+        # for ~200 ms.)
         try:
-            grpc.channel_ready_future(self._channel).result(timeout=connect_timeout)
-        except grpc.FutureTimeoutError as exc:
+            self.stub.GetClusterOverview(common_pb2.Empty(), timeout=connect_timeout,
+                                         wait_for_ready=True)
+        except grpc.RpcError as exc:
             self._channel.close()
+            if exc.code() != grpc.StatusCode.DEADLINE_EXCEEDED:  # type: ignore[attr-defined]
+                raise JobManagerUnreachable(
+                    f"JobManager at {address} failed: {exc.details()}") from exc  # type: ignore[attr-defined]
             msg = (f"Could not connect to the JobManager at {address} "
                    f"(no answer within {connect_timeout:g} s); is it running?")
             raise JobManagerUnreachable(msg) from exc
-        self.stub = jobmanager_pb2_grpc.JobManagerServiceStub(self._channel)
 
     def close(self) -> None:
         """Close the connection."""
@@ -142,21 +149,24 @@ class ClusterClient:
         """Cluster overview (TaskManagers and slots)."""
         return self._call("GetClusterOverview", common_pb2.Empty())
 
-    def wait(self, job_id: str, timeout: float | None = None, poll: float = 0.05) -> Any:
-        """Wait until the job is terminal; raise if it did not finish."""
+    def wait(self, job_id: str, timeout: float | None = None) -> Any:
+        """Wait until the job is terminal; raise if it did not finish.
+
+        Uses the JobManager's long-poll, so the answer comes as soon as the
+        job ends.
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
-        interval = poll
         while True:
-            details = self.get_job(job_id)
+            step = 30.0 if deadline is None else max(0.0, min(30.0, deadline - time.monotonic()))
+            req = jobmanager_pb2.WaitJobRequest(job_id=job_id, timeout_ms=int(step * 1000))
+            details = self._call("WaitJob", req, timeout=step + 30)
             if details.info.state in TERMINAL:
                 if details.info.state != "FINISHED":
                     raise JobExecutionException(job_id, details.info.state,
                                                 details.failure_cause, details.failure_traceback)
                 return details
-            if deadline is not None and time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"job {job_id} still {details.info.state}")
-            time.sleep(interval)
-            interval = min(interval * 1.5, 0.5)
 
     def fetch_collect(self, job_id: str, collect_id: str, wait_ms: int = 500) -> Any:
         """One long-poll for results of an execute_and_collect sink."""

@@ -376,6 +376,22 @@ class _Servicer(jobmanager_pb2_grpc.JobManagerServiceServicer):
             jm = self.jm.jobs.get(request.job_id)
             if jm is None:
                 context.abort(grpc.StatusCode.NOT_FOUND, f"Job {request.job_id} not found")
+            return self._details(jm)
+
+    def WaitJob(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        deadline = time.monotonic() + max(0, request.timeout_ms) / 1000.0
+        with self.jm._cond:  # noqa: SLF001
+            while True:
+                jm = self.jm.jobs.get(request.job_id)
+                if jm is None:
+                    context.abort(grpc.StatusCode.NOT_FOUND, f"Job {request.job_id} not found")
+                remaining = deadline - time.monotonic()
+                if jm.is_terminal or remaining <= 0 or self.jm._stopped.is_set():  # noqa: SLF001
+                    return self._details(jm)
+                self.jm._cond.wait(remaining)  # noqa: SLF001
+
+    @staticmethod
+    def _details(jm: JobMaster) -> Any:
             tasks = [jobmanager_pb2.TaskInfo(
                 vertex_id=ex.vertex_id, vertex_name=ex.vertex_name,
                 subtask_index=ex.subtask_index, attempt=ex.attempt, state=ex.state,

@@ -186,3 +186,11 @@ class ClusterOverview(_message.Message):
     slots_available: int
     jobs_running: int
     def __init__(self, taskmanagers: _Optional[_Iterable[_Union[TaskManagerInfo, _Mapping]]] = ..., slots_total: _Optional[int] = ..., slots_available: _Optional[int] = ..., jobs_running: _Optional[int] = ...) -> None: ...
+
+class WaitJobRequest(_message.Message):
+    __slots__ = ("job_id", "timeout_ms")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    timeout_ms: int
+    def __init__(self, job_id: _Optional[str] = ..., timeout_ms: _Optional[int] = ...) -> None: ...

@@ -72,6 +72,11 @@ class JobManagerServiceStub:
                 request_serializer=flinkpy_dot_v1_dot_common__pb2.JobId.SerializeToString,
                 response_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.JobDetails.FromString,
                 _registered_method=True)
+        self.WaitJob = channel.unary_unary(
+                '/flinkpy.v1.JobManagerService/WaitJob',
+                request_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.WaitJobRequest.SerializeToString,
+                response_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.JobDetails.FromString,
+                _registered_method=True)
         self.CancelJob = channel.unary_unary(
                 '/flinkpy.v1.JobManagerService/CancelJob',
                 request_serializer=flinkpy_dot_v1_dot_common__pb2.JobId.SerializeToString,
@@ -138,6 +143,13 @@ class JobManagerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WaitJob(self, request, context):
+        """Long-poll: answers when the job reaches a terminal state or after timeout_ms.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CancelJob(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -192,6 +204,11 @@ def add_JobManagerServiceServicer_to_server(servicer, server):
             'GetJob': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJob,
                     request_deserializer=flinkpy_dot_v1_dot_common__pb2.JobId.FromString,
+                    response_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.JobDetails.SerializeToString,
+            ),
+            'WaitJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.WaitJob,
+                    request_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.WaitJobRequest.FromString,
                     response_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.JobDetails.SerializeToString,
             ),
             'CancelJob': grpc.unary_unary_rpc_method_handler(
@@ -400,6 +417,33 @@ class JobManagerService:
             target,
             '/flinkpy.v1.JobManagerService/GetJob',
             flinkpy_dot_v1_dot_common__pb2.JobId.SerializeToString,
+            flinkpy_dot_v1_dot_jobmanager__pb2.JobDetails.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WaitJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flinkpy.v1.JobManagerService/WaitJob',
+            flinkpy_dot_v1_dot_jobmanager__pb2.WaitJobRequest.SerializeToString,
             flinkpy_dot_v1_dot_jobmanager__pb2.JobDetails.FromString,
             options,
             channel_credentials,
