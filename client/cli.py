@@ -151,6 +151,12 @@ def run(jobmanager: str | None, parallelism: int | None, detached: bool, conf_di
     address = None
     if jobmanager or config.is_set("jobmanager.rpc.address"):
         address = _jm_address(config, jobmanager)
+    if detached and address is None:
+        # The embedded cluster lives in this process: returning early would kill the job.
+        click.echo("Detached mode needs a running cluster (-m HOST:PORT or "
+                   "jobmanager.rpc.address); running attached on the embedded local cluster.",
+                   err=True)
+        detached = False
     started = time.monotonic()
 
     def on_submit(job_id: str) -> None:
@@ -174,7 +180,7 @@ def run(jobmanager: str | None, parallelism: int | None, detached: bool, conf_di
     except Exception as exc:  # noqa: BLE001 - the user's program failed
         from flink_py.client.graph import GraphError
 
-        if isinstance(exc, (GraphError, ValueError, ConfigError)) and not _user_frames(exc):
+        if isinstance(exc, (GraphError, ValueError, ConfigError)) and not _raised_by_user(exc):
             _fail(f"{type(exc).__name__}: {exc}")
         _fail("".join(traceback.format_exception(exc)))
     finally:
@@ -190,8 +196,30 @@ def run(jobmanager: str | None, parallelism: int | None, detached: bool, conf_di
         click.echo(f"Job Runtime: {int((time.monotonic() - started) * 1000)} ms")
 
 
-def _user_frames(exc: BaseException) -> bool:
-    return False
+def _raised_by_user(exc: BaseException) -> bool:
+    """Whether the exception was raised outside flink-py (in the job's own code).
+
+    flink-py's own rejections (bad graph, bad config, refused submission)
+    print as one line; anything the user's code raised keeps its traceback.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return False
+    return not os.path.abspath(frames[-1].filename).startswith(_FLINK_PY_ROOTS)
+
+
+def _flink_py_roots() -> tuple[str, ...]:
+    import flink_py.client
+    import flink_py.common
+    import flink_py.jobmanager
+    import flink_py.taskmanager
+
+    return tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep  # type: ignore[arg-type]
+                 for m in (flink_py.client, flink_py.common, flink_py.jobmanager,
+                           flink_py.taskmanager))
+
+
+_FLINK_PY_ROOTS = _flink_py_roots()
 
 
 def _client(config: FlinkConfig, jobmanager: str | None) -> ClusterClient:
@@ -209,37 +237,44 @@ def _fmt_time(ms: int) -> str:
 @cli.command(name="list")
 @jobmanager_option
 @click.option("-r", "--running", is_flag=True, help="Only running jobs.")
-@click.option("-a", "--all", "show_all", is_flag=True, help="Also terminated jobs.")
+@click.option("-s", "--scheduled", is_flag=True, help="Only scheduled jobs (waiting for slots).")
+@click.option("-a", "--all", "show_all", is_flag=True, help="All jobs, terminated ones too.")
 @conf_dir_option
 @dynamic_option
-def list_jobs(jobmanager: str | None, running: bool, show_all: bool, conf_dir: str | None,
-              dynamic: tuple[str, ...]) -> None:
-    """List running and finished jobs."""
+def list_jobs(jobmanager: str | None, running: bool, scheduled: bool, show_all: bool,
+              conf_dir: str | None, dynamic: tuple[str, ...]) -> None:
+    """List running and scheduled jobs (with -a also terminated ones)."""
     config = _config(conf_dir, dynamic)
+    if not (running or scheduled or show_all):
+        running = scheduled = True  # Flink's default: running and scheduled jobs
     with _client(config, jobmanager) as client:
         click.echo("Waiting for response...")
         try:
             jobs = sorted(client.list_jobs(), key=lambda j: j.start_time_ms)
         except JobManagerUnreachable as exc:
             _fail(str(exc))
-    active = [j for j in jobs if j.state not in ("FINISHED", "FAILED", "CANCELED")]
-    done = [j for j in jobs if j not in active]
-    line = "{} : {} : {} ({})"
-    if active:
-        click.echo("------------------ Running/Restarting Jobs -------------------")
-        for j in active:
-            click.echo(line.format(_fmt_time(j.start_time_ms), j.job_id, j.name, j.state))
-        click.echo("--------------------------------------------------------------")
-    else:
-        click.echo("No running jobs.")
-    if not running:
-        if done:
-            click.echo("---------------------- Terminated Jobs -----------------------")
-            for j in done:
-                click.echo(line.format(_fmt_time(j.start_time_ms), j.job_id, j.name, j.state))
-            click.echo("--------------------------------------------------------------")
-        elif show_all:
-            click.echo("No terminated jobs.")
+    sections = [
+        (running or show_all, "------------------ Running/Restarting Jobs -------------------",
+         [j for j in jobs if j.state not in _TERMINAL and j.state != "CREATED"],
+         "No running jobs."),
+        (scheduled or show_all, "----------------------- Scheduled Jobs -----------------------",
+         [j for j in jobs if j.state == "CREATED"], "No scheduled jobs."),
+        (show_all, "---------------------- Terminated Jobs -----------------------",
+         [j for j in jobs if j.state in _TERMINAL], None),
+    ]
+    for shown, header, selected, empty in sections:
+        if not shown:
+            continue
+        if selected:
+            click.echo(header)
+            for j in selected:
+                click.echo(f"{_fmt_time(j.start_time_ms)} : {j.job_id} : {j.name} ({j.state})")
+            click.echo("-" * len(header))
+        elif empty:
+            click.echo(empty)
+
+
+_TERMINAL = frozenset({"FINISHED", "FAILED", "CANCELED"})
 
 
 @cli.command()

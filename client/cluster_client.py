@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -83,6 +84,7 @@ class ClusterClient:
 
     def __init__(self, address: str, connect_timeout: float = 10.0) -> None:
         self.address = address
+        _probe(address, connect_timeout)
         self._channel = grpc.insecure_channel(address, options=channel_options())
         self.stub = jobmanager_pb2_grpc.JobManagerServiceStub(self._channel)
         # A first call that waits for the connection. (grpc.channel_ready_future
@@ -173,6 +175,22 @@ class ClusterClient:
         req = jobmanager_pb2.FetchCollectRequest(job_id=job_id, collect_id=collect_id,
                                                  max_batches=16, wait_ms=wait_ms)
         return self._call("FetchCollectBatches", req, timeout=wait_ms / 1000 + 30)
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Fail fast when nothing listens at ``host:port``.
+
+    gRPC would keep retrying a refused connection until the timeout.
+    """
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        return  # a gRPC target URI rather than host:port: let gRPC resolve it
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        msg = f"Could not connect to the JobManager at {address}: {reason}; is it running?"
+        raise JobManagerUnreachable(msg) from None
 
 
 class CollectIterator:

@@ -76,6 +76,8 @@ class Execution:
     attempt: int = 0
     state: str = "CREATED"
     slot: SlotRecord | None = None
+    #: Final metrics the task reported (Flink names, e.g. numRecordsIn).
+    metrics: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def pointwise_sources(edge_name: str, receiver: int, senders: int, receivers: int) -> list[int]:
@@ -156,24 +158,33 @@ class JobMaster:
         return self._terminate("FAILED", now, cause)
 
     def on_task_state(self, vertex_id: str, subtask: int, attempt: int, state: str,
-                      error: str, tb: str, now: float) -> list[Any]:
-        """A TaskManager reported a task state change."""
+                      error: str, tb: str, now: float,
+                      metrics: dict[str, float] | None = None) -> list[Any]:
+        """A TaskManager reported a task state change (final ones carry metrics)."""
         ex = self.executions.get((vertex_id, subtask))
         if ex is None or ex.attempt != attempt or ex.state in TERMINAL_TASK:
             return []
         ex.state = state
+        if metrics:
+            ex.metrics = dict(metrics)
         if state == "FAILED":
             return self._fail(error or "task failed", tb, now)
         if state in TERMINAL_TASK:
             return self._maybe_complete(now)
         return []
 
-    def on_taskmanager_lost(self, tm_id: str, reason: str, now: float) -> list[Any]:
-        """A TaskManager holding some of this job's slots is gone."""
+    def on_taskmanager_lost(self, tm_id: str, reason: str, now: float,
+                            slots: set[int] | None = None) -> list[Any]:
+        """A TaskManager holding some of this job's slots is gone.
+
+        With ``slots``, only those slots of the TaskManager are gone (a slot
+        worker was replaced): tasks elsewhere are cancelled, not lost.
+        """
         if self.is_terminal:
             return []
         lost = [ex for ex in self.executions.values()
-                if ex.slot is not None and ex.slot.tm_id == tm_id]
+                if ex.slot is not None and ex.slot.tm_id == tm_id
+                and (slots is None or ex.slot.index in slots)]
         if not lost:
             return []
         for ex in lost:

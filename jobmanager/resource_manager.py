@@ -38,25 +38,36 @@ class ResourceManager:
         self.taskmanagers: dict[str, TaskManagerRecord] = {}
 
     def register(self, tm_id: str, rpc_address: str, slots: list[tuple[int, str]],
-                 now: float) -> set[str]:
+                 now: float) -> dict[str, set[int]]:
         """Register (or re-register) a TaskManager.
 
+        A TaskManager re-registers when it replaced a slot worker (a new data
+        address) or lost one (the slot is missing). Slots that are unchanged
+        keep their allocation.
+
         Returns:
-            Jobs that held slots of a previous registration of this
-            TaskManager whose slots changed; they lost those slots.
+            Jobs that held a slot that is gone or changed, with the indices of
+            those slots; those jobs lost them.
         """
         old = self.taskmanagers.get(tm_id)
-        affected: set[str] = set()
+        lost: dict[str, set[int]] = {}
         new_slots = [SlotRecord(tm_id, i, addr) for i, addr in slots]
         if old is not None:
-            same = [(s.index, s.data_address) for s in old.slots] == list(slots)
-            if same and old.rpc_address == rpc_address:
-                for new, prev in zip(new_slots, old.slots):
-                    new.job_id = prev.job_id
-            else:
-                affected = {s.job_id for s in old.slots if s.job_id}
+            previous = {s.index: s for s in old.slots}
+            moved = old.rpc_address != rpc_address
+            for slot in new_slots:
+                prev = previous.pop(slot.index, None)
+                if prev is None or prev.job_id is None:
+                    continue
+                if prev.data_address == slot.data_address and not moved:
+                    slot.job_id = prev.job_id
+                else:
+                    lost.setdefault(prev.job_id, set()).add(prev.index)
+            for prev in previous.values():
+                if prev.job_id is not None:
+                    lost.setdefault(prev.job_id, set()).add(prev.index)
         self.taskmanagers[tm_id] = TaskManagerRecord(tm_id, rpc_address, new_slots, now)
-        return affected
+        return lost
 
     def heartbeat(self, tm_id: str, now: float) -> bool:
         """Record a heartbeat; False if the TaskManager is unknown."""

@@ -114,11 +114,13 @@ class JobManager:
         with self._cond:
             affected = self.rm.register(tm_id, rpc_address, slots, now)
             effects: list[Any] = []
-            for job_id in affected:
+            for job_id, indices in affected.items():
                 jm = self.jobs.get(job_id)
                 if jm is not None:
+                    names = ", ".join(str(i) for i in sorted(indices))
                     effects += jm.on_taskmanager_lost(
-                        tm_id, f"TaskManager {tm_id} re-registered with new slots", now)
+                        tm_id, f"TaskManager {tm_id} lost slot {names}: its slot worker "
+                        f"process was replaced", now, indices)
             effects += self._schedule_waiting(now)
             self._cond.notify_all()
         log.info("TaskManager %s registered from %s with %d slot(s)", tm_id, rpc_address, len(slots))
@@ -171,13 +173,14 @@ class JobManager:
         self._run_effects(effects)
 
     def task_state(self, job_id: str, vertex_id: str, subtask: int, attempt: int, state: str,
-                   error: str, tb: str) -> None:
+                   error: str, tb: str, metrics: dict[str, float] | None = None) -> None:
         """A task reported a state change."""
         with self._cond:
             jm = self.jobs.get(job_id)
             if jm is None:
                 return
-            effects = jm.on_task_state(vertex_id, subtask, attempt, state, error, tb, time.time())
+            effects = jm.on_task_state(vertex_id, subtask, attempt, state, error, tb, time.time(),
+                                       metrics)
             self._cond.notify_all()
         self._run_effects(effects)
 
@@ -351,7 +354,7 @@ class _Servicer(jobmanager_pb2_grpc.JobManagerServiceServicer):
     def UpdateTaskState(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
         ex = request.execution
         self.jm.task_state(ex.job_id, ex.vertex_id, ex.subtask_index, ex.attempt, request.state,
-                           request.error, request.traceback)
+                           request.error, request.traceback, dict(request.metrics))
         return common_pb2.Empty()
 
     def PushCollectBatch(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
@@ -395,7 +398,8 @@ class _Servicer(jobmanager_pb2_grpc.JobManagerServiceServicer):
             tasks = [jobmanager_pb2.TaskInfo(
                 vertex_id=ex.vertex_id, vertex_name=ex.vertex_name,
                 subtask_index=ex.subtask_index, attempt=ex.attempt, state=ex.state,
-                tm_id=ex.slot.tm_id if ex.slot else "") for ex in jm.executions.values()]
+                tm_id=ex.slot.tm_id if ex.slot else "", metrics=ex.metrics)
+                for ex in jm.executions.values()]
             return jobmanager_pb2.JobDetails(info=_job_info(jm), failure_cause=jm.failure_cause,
                                              failure_traceback=jm.failure_traceback, tasks=tasks)
 

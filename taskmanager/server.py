@@ -3,13 +3,20 @@
 A :class:`TaskManager` starts one slot-worker process per slot, serves the
 ``TaskManagerService`` gRPC API (deploy, cancel, release), registers its
 slots with the JobManager and heart-beats. A worker that dies is reported
-(its tasks FAILED), replaced, and the TaskManager re-registers.
+(its tasks FAILED), its slot is withdrawn, and it is replaced; the
+TaskManager then re-registers the slot with the new worker's address.
+
+A cancelled task that is still running after ``task.cancellation.timeout``
+(user code that ignores cancellation, e.g. an endless loop) gets its slot
+worker killed and replaced, so the slot is freed -- Flink's task canceler
+watchdog, which kills the whole TaskManager.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +52,9 @@ class _Worker:
         self.conn = conn
         self.data_address = ""
         self.running: set[tuple[str, str, int, int]] = set()
+        self.names: dict[tuple[str, str, int, int], str] = {}  # task names, from the worker
+        self.watched: set[tuple[str, str, int, int]] = set()  # cancellations being timed
+        self.kill_reason = ""  # why the TaskManager killed this worker, if it did
         self.lock = threading.Lock()
 
     def send(self, msg: tuple[Any, ...]) -> None:
@@ -73,6 +83,7 @@ class TaskManager:
         self._channel = grpc.insecure_channel(jm_address, options=channel_options())
         self.jm = jobmanager_pb2_grpc.JobManagerServiceStub(self._channel)
         self.heartbeat_interval_s = int(config.get("heartbeat.interval")) / 1000.0
+        self.cancel_timeout_ms = int(config.get("task.cancellation.timeout"))
         self.rpc_address = ""
         self._register_lock = threading.Lock()
 
@@ -82,6 +93,9 @@ class TaskManager:
         self.workers = [self._spawn(i) for i in range(self.num_slots)]
         for w in self.workers:
             self._await_ready(w)
+        for w in self.workers:
+            threading.Thread(target=self._watch, args=(w,), name=f"slot-{w.index}",
+                             daemon=True).start()
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=16,
                                                         thread_name_prefix="tm-grpc"),
                              options=server_options())
@@ -142,33 +156,68 @@ class TaskManager:
         if kind != "ready":
             raise RuntimeError(f"slot worker {w.index} sent {kind!r} instead of ready")
         w.data_address = address
-        threading.Thread(target=self._watch, args=(w,), name=f"slot-{w.index}",
-                         daemon=True).start()
 
     def _watch(self, w: _Worker) -> None:
-        """Follow a worker's messages; replace it if it dies."""
+        """Follow a slot's worker; when it dies, report its tasks and replace it.
+
+        The replacement is spawned from this thread, which then follows it:
+        a worker asks the kernel to kill it when the *thread* that started it
+        ends (``PR_SET_PDEATHSIG``), so that thread must outlive it.
+        """
+        while True:
+            self._follow(w)
+            if self._stopped.is_set():
+                return
+            replacement = self._replace(w)
+            if replacement is None:
+                return
+            w = replacement
+
+    def _follow(self, w: _Worker) -> None:
+        """Track task states from the worker until its control socket closes."""
         while True:
             try:
                 msg = w.conn.recv()
             except (EOFError, OSError):
-                break
+                return
             if msg[0] == "state":
-                _, key, state = msg
+                key, state = tuple(msg[1]), msg[2]
                 with w.lock:
                     if state in ("FINISHED", "CANCELED", "FAILED"):
-                        w.running.discard(tuple(key))
-        if self._stopped.is_set():
-            return
+                        w.running.discard(key)
+                        w.names.pop(key, None)
+                    elif len(msg) > 3:
+                        w.names[key] = msg[3]
+
+    def _replace(self, w: _Worker) -> _Worker | None:
+        """Fail the dead worker's tasks, withdraw its slot, start a new worker."""
         code = w.proc.wait()
-        log.error("slot worker %d exited with code %s", w.index, code)
-        for job_id, vertex_id, subtask, attempt in list(w.running):
-            self._report_failure(job_id, vertex_id, subtask, attempt,
-                                 f"The slot worker process of TaskManager {self.tm_id} slot "
-                                 f"{w.index} exited with code {code}")
-        replacement = self._spawn(w.index)
-        self._await_ready(replacement)
+        cause = w.kill_reason or (f"The slot worker process of TaskManager {self.tm_id} slot "
+                                  f"{w.index} exited with code {code}{_signal_name(code)}")
+        log.error("slot worker %d exited with code %s; replacing it", w.index, code)
+        with w.lock:
+            lost = list(w.running)
+            w.running.clear()
+        for job_id, vertex_id, subtask, attempt in lost:
+            self._report_failure(job_id, vertex_id, subtask, attempt, cause)
+        try:
+            # Withdraw the slot until its new worker (with a new data address) is ready.
+            self._register(deadline=time.monotonic() + 30)
+            replacement = self._spawn(w.index)
+            self._await_ready(replacement)
+        except (ConnectionError, RuntimeError, OSError) as exc:
+            if not self._stopped.is_set():
+                log.error("could not replace slot worker %d: %s", w.index, exc)
+            return None
         self.workers[w.index] = replacement
-        self._register(deadline=time.monotonic() + 30)
+        if self._stopped.is_set():
+            replacement.send(("shutdown",))
+            return None
+        try:
+            self._register(deadline=time.monotonic() + 30)
+        except ConnectionError as exc:
+            log.error("could not re-register slot %d: %s", w.index, exc)
+        return replacement
 
     def _report_failure(self, job_id: str, vertex_id: str, subtask: int, attempt: int,
                         cause: str) -> None:
@@ -183,10 +232,11 @@ class TaskManager:
 
     # -- JobManager ----------------------------------------------------------
     def _register(self, deadline: float) -> None:
+        """Offer the slots whose worker is alive to the JobManager."""
         req = jobmanager_pb2.RegisterTaskManagerRequest(
             tm_id=self.tm_id, rpc_address=self.rpc_address,
             slots=[common_pb2.SlotInfo(slot_index=w.index, data_address=w.data_address)
-                   for w in self.workers])
+                   for w in self.workers if w.proc.poll() is None])
         delay = 0.05
         with self._register_lock:
             while True:
@@ -216,23 +266,65 @@ class TaskManager:
     def deploy(self, slot_index: int, key: tuple[str, str, int, int], descriptor: bytes) -> None:
         """Hand a task to the slot's worker."""
         w = self.workers[slot_index]
+        if w.kill_reason or w.proc.poll() is not None:
+            raise BrokenPipeError(f"slot worker {slot_index} has exited")
         with w.lock:
             w.running.add(key)
-        w.send(("deploy", descriptor))
+        try:
+            w.send(("deploy", descriptor))
+        except OSError:
+            with w.lock:
+                w.running.discard(key)
+            raise
 
     def cancel(self, key: tuple[str, str, int, int]) -> None:
-        """Cancel an execution wherever it runs."""
-        for w in self.workers:
-            if key in w.running:
-                w.send(("cancel", key))
+        """Cancel an execution wherever it runs; time the cancellation."""
+        for w in list(self.workers):
+            with w.lock:
+                running = key in w.running
+            if running:
+                try:
+                    w.send(("cancel", key))
+                except OSError:
+                    continue  # the worker is gone; its watcher reports the task
+                self._watch_cancellation(w, key)
 
     def release(self, job_id: str) -> None:
         """The job ended: drop its tasks and partitions in every slot."""
-        for w in self.workers:
+        for w in list(self.workers):
             try:
                 w.send(("release", job_id))
             except OSError:
-                pass
+                continue
+            with w.lock:
+                doomed = [k for k in w.running if k[0] == job_id]
+            for key in doomed:
+                self._watch_cancellation(w, key)
+
+    def _watch_cancellation(self, w: _Worker, key: tuple[str, str, int, int]) -> None:
+        """Kill ``w`` if ``key`` still runs after ``task.cancellation.timeout``."""
+        if self.cancel_timeout_ms <= 0:
+            return
+        with w.lock:
+            if key in w.watched:
+                return
+            w.watched.add(key)
+        timer = threading.Timer(self.cancel_timeout_ms / 1000.0, self._cancellation_expired,
+                                args=(w, key))
+        timer.daemon = True
+        timer.start()
+
+    def _cancellation_expired(self, w: _Worker, key: tuple[str, str, int, int]) -> None:
+        with w.lock:
+            w.watched.discard(key)
+            if key not in w.running or w.kill_reason or self._stopped.is_set():
+                return
+            name = w.names.get(key, f"{key[1]} ({key[2] + 1})")
+            w.kill_reason = (f"Task '{name}' did not stop within task.cancellation.timeout "
+                             f"({self.cancel_timeout_ms} ms) after it was cancelled; killed "
+                             f"slot worker {w.index} of TaskManager {self.tm_id}")
+        log.error("%s (pid %d)", w.kill_reason, w.proc.pid)
+        w.proc.kill()
 
 
 class _Servicer(taskmanager_pb2_grpc.TaskManagerServiceServicer):
@@ -243,9 +335,13 @@ class _Servicer(taskmanager_pb2_grpc.TaskManagerServiceServicer):
         ex = request.execution
         if not 0 <= request.slot_index < len(self.tm.workers):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"no slot {request.slot_index}")
-        self.tm.deploy(request.slot_index,
-                       (ex.job_id, ex.vertex_id, ex.subtask_index, ex.attempt),
-                       request.descriptor)
+        try:
+            self.tm.deploy(request.slot_index,
+                           (ex.job_id, ex.vertex_id, ex.subtask_index, ex.attempt),
+                           request.descriptor)
+        except OSError:
+            context.abort(grpc.StatusCode.UNAVAILABLE,
+                          f"the worker of slot {request.slot_index} is being replaced")
         return common_pb2.Empty()
 
     def CancelTask(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
@@ -255,3 +351,13 @@ class _Servicer(taskmanager_pb2_grpc.TaskManagerServiceServicer):
     def ReleaseJob(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
         self.tm.release(request.job_id)
         return common_pb2.Empty()
+
+
+def _signal_name(code: int | None) -> str:
+    """`` (killed by SIGKILL)`` for a negative exit code, else nothing."""
+    if code is None or code >= 0:
+        return ""
+    try:
+        return f" (killed by {signal.Signals(-code).name})"
+    except ValueError:
+        return ""

@@ -10,7 +10,7 @@ The TaskManager talks to it over a socket pair (pickled tuples):
 
 * TM -> worker: ``("deploy", tdd_bytes)``, ``("cancel", key)``,
   ``("release", job_id)``, ``("shutdown",)``.
-* worker -> TM: ``("ready", data_address)``, ``("state", key, state)``.
+* worker -> TM: ``("ready", data_address)``, ``("state", key, state, task_name)``.
 
 The worker exits when that socket closes: a worker never outlives its
 TaskManager (it also asks the kernel to kill it when the parent dies).
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import gc
 import logging
 import os
 import pickle
@@ -55,13 +56,14 @@ class WorkerServices:
         self._channel = grpc.insecure_channel(jm_address, options=channel_options())
         self.jm = jobmanager_pb2_grpc.JobManagerServiceStub(self._channel)
 
-    def report(self, tdd: TaskDeploymentDescriptor, state: str, error: str, tb: str) -> None:
-        """Report a task state to the JobManager (retried briefly)."""
+    def report(self, tdd: TaskDeploymentDescriptor, state: str, error: str, tb: str,
+               metrics: dict[str, float] | None = None) -> None:
+        """Report a task state (and, when final, its metrics) to the JobManager."""
         req = jobmanager_pb2.TaskStateUpdate(
             execution=common_pb2.ExecutionId(job_id=tdd.job_id, vertex_id=tdd.vertex_id,
                                              subtask_index=tdd.subtask_index,
                                              attempt=tdd.attempt),
-            state=state, error=error, traceback=tb, tm_id=self.tm_id)
+            state=state, error=error, traceback=tb, tm_id=self.tm_id, metrics=metrics or {})
         for attempt in range(5):
             try:
                 self.jm.UpdateTaskState(req, timeout=10)
@@ -111,11 +113,14 @@ class SlotWorker:
 
     def _on_state(self, tdd: TaskDeploymentDescriptor, state: str, error: str, tb: str) -> None:
         key = (tdd.job_id, tdd.vertex_id, tdd.subtask_index, tdd.attempt)
+        metrics = None
         if state in ("FINISHED", "CANCELED", "FAILED"):
             with self._lock:
-                self.tasks.pop(key, None)
-        self.services.report(tdd, state, error, tb)
-        self._send(("state", key, state))
+                task = self.tasks.pop(key, None)
+            if task is not None:
+                metrics = task.metrics()
+        self.services.report(tdd, state, error, tb, metrics)
+        self._send(("state", key, state, tdd.task_name_with_subtask))
 
     def serve(self) -> None:
         """Handle TaskManager commands until shutdown or the TaskManager dies."""
@@ -161,6 +166,21 @@ class SlotWorker:
             self.services.close()
 
 
+def _tune_gc() -> None:
+    """Make the cyclic garbage collector cheap for record processing.
+
+    Operators allocate millions of short-lived tuples; with CPython's default
+    generation-0 threshold (700) the collector runs every few hundred records
+    and re-traverses the young objects, costing 30-50% of a simple pipeline.
+    Startup objects are frozen (never traversed again) and the young
+    generation is collected every 50,000 container allocations instead.
+    Reference counting still frees acyclic garbage immediately.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def _die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent exits."""
     try:
@@ -188,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the TaskManager decides when we stop
+    _tune_gc()
     sock = socket.socket(fileno=args.control_fd)
     control = Connection(sock.detach())
     worker = SlotWorker(control, args.jobmanager, args.tm_id, args.bind_host,

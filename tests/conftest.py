@@ -36,6 +36,31 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: fl
         time.sleep(interval)
 
 
+def child_pids(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (from /proc; zombies excluded)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may contain spaces, so split after ')'.
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == pid and state != "Z":
+            children.append(int(entry.name))
+    return sorted(children)
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of a process in KiB (VmRSS in /proc/<pid>/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise LookupError(f"no VmRSS for pid {pid}")
+
+
 class ProcessCluster:
     """A JobManager and TaskManagers as real ``flink-py`` processes."""
 
@@ -84,6 +109,10 @@ class ProcessCluster:
             args += ["-D", d]
         proc = self._spawn(name, args)
         return self._await_file(ready, proc, f"TaskManager {name}")
+
+    def slot_worker_pids(self, name: str) -> list[int]:
+        """PIDs of the slot-worker processes of TaskManager ``name``."""
+        return child_pids(self.procs[name].pid)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs[name]

@@ -134,7 +134,7 @@ def test_cli_run_list_cancel_against_cluster(process_cluster: ProcessCluster,
     assert "Job has been submitted with JobID " in res.stdout
     # print() goes to the TaskManager's stdout in cluster mode, like Flink.
     wait_until(lambda: "(to,6)" in process_cluster.logs())
-    listing = _run_cli("list", "-m", address)
+    listing = _run_cli("list", "-m", address, "-a")
     assert listing.returncode == 0, listing.stderr
     assert ": WordCount (FINISHED)" in listing.stdout
     failing = tmp_path / "failing.py"

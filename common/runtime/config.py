@@ -451,6 +451,9 @@ HEARTBEAT_INTERVAL = option("heartbeat.interval", _D, "10 s", "JM/TM heartbeat i
 HEARTBEAT_TIMEOUT = option("heartbeat.timeout", _D, "50 s", "Silence before a peer is lost.")
 SLOT_REQUEST_TIMEOUT = option(
     "slot.request.timeout", _D, "5 min", "Wait for slots before NoResourceAvailableException.")
+TASK_CANCELLATION_TIMEOUT = option(
+    "task.cancellation.timeout", _D, "180000 ms",
+    "A cancelled task still running after this is killed with its slot worker (0 = never).")
 ENV_PID_DIR = option("env.pid.dir", _S, None, "Daemon PID file directory (system temp dir).")
 ENV_LOG_DIR = option("env.log.dir", _S, None, "Daemon log directory.")
 IO_TMP_DIRS = option("io.tmp.dirs", _S, None, "Spill and working directories (system temp dir).")

@@ -94,6 +94,9 @@ class ChannelBuffers:
     free_floating: int = 0
     required: int = 0
     in_use: collections.deque[bool] = dataclasses.field(default_factory=collections.deque)
+    #: Most buffers ever held at once (received, not yet recycled): the
+    #: channel's peak in-flight data, never above exclusive + floating.
+    peak_in_use: int = 0
 
     @property
     def available(self) -> int:
@@ -143,6 +146,7 @@ class GateCredits:
         else:
             msg = f"channel {channel} received a buffer without credit"
             raise RuntimeError(msg)
+        ch.peak_in_use = max(ch.peak_in_use, len(ch.in_use))
         ch.required = backlog + self.exclusive
         return self._request_floating(channel)
 

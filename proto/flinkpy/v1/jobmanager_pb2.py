@@ -25,13 +25,17 @@ _sym_db = _symbol_database.Default()
 from flink_py.proto.flinkpy.v1 import common_pb2 as flinkpy_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66linkpy/v1/jobmanager.proto\x12\nflinkpy.v1\x1a\x17\x66linkpy/v1/common.proto\"e\n\x1aRegisterTaskManagerRequest\x12\r\n\x05tm_id\x18\x01 \x01(\t\x12\x13\n\x0brpc_address\x18\x02 \x01(\t\x12#\n\x05slots\x18\x03 \x03(\x0b\x32\x14.flinkpy.v1.SlotInfo\"Z\n\x1bRegisterTaskManagerResponse\x12\x1d\n\x15heartbeat_interval_ms\x18\x01 \x01(\x03\x12\x1c\n\x14heartbeat_timeout_ms\x18\x02 \x01(\x03\"!\n\x10HeartbeatRequest\x12\r\n\x05tm_id\x18\x01 \x01(\t\"\"\n\x11HeartbeatResponse\x12\r\n\x05known\x18\x01 \x01(\x08\"}\n\x0fTaskStateUpdate\x12*\n\texecution\x18\x01 \x01(\x0b\x32\x17.flinkpy.v1.ExecutionId\x12\r\n\x05state\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x11\n\ttraceback\x18\x04 \x01(\t\x12\r\n\x05tm_id\x18\x05 \x01(\t\"x\n\x0c\x43ollectBatch\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ncollect_id\x18\x02 \x01(\t\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12\x0b\n\x03\x65nd\x18\x04 \x01(\x08\x12\x15\n\rsubtask_index\x18\x05 \x01(\x05\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\"\'\n\x13PushCollectResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\"l\n\x10SubmitJobRequest\x12\x11\n\tjob_graph\x18\x01 \x01(\x0c\x12\x16\n\x0epython_version\x18\x02 \x01(\t\x12\x1b\n\x13\x63loudpickle_version\x18\x03 \x01(\t\x12\x10\n\x08job_name\x18\x04 \x01(\t\"#\n\x11SubmitJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"b\n\x07JobInfo\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x15\n\rstart_time_ms\x18\x04 \x01(\x03\x12\x13\n\x0b\x65nd_time_ms\x18\x05 \x01(\x03\"5\n\x10ListJobsResponse\x12!\n\x04jobs\x18\x01 \x03(\x0b\x32\x13.flinkpy.v1.JobInfo\"x\n\x08TaskInfo\x12\x11\n\tvertex_id\x18\x01 \x01(\t\x12\x13\n\x0bvertex_name\x18\x02 \x01(\t\x12\x15\n\rsubtask_index\x18\x03 \x01(\x05\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\r\n\x05state\x18\x05 \x01(\t\x12\r\n\x05tm_id\x18\x06 \x01(\t\"\x86\x01\n\nJobDetails\x12!\n\x04info\x18\x01 \x01(\x0b\x32\x13.flinkpy.v1.JobInfo\x12\x15\n\rfailure_cause\x18\x02 \x01(\t\x12\x19\n\x11\x66\x61ilure_traceback\x18\x03 \x01(\t\x12#\n\x05tasks\x18\x04 \x03(\x0b\x32\x14.flinkpy.v1.TaskInfo\"_\n\x13\x46\x65tchCollectRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ncollect_id\x18\x02 \x01(\t\x12\x13\n\x0bmax_batches\x18\x03 \x01(\x05\x12\x0f\n\x07wait_ms\x18\x04 \x01(\x03\"M\n\x14\x46\x65tchCollectResponse\x12\x10\n\x08payloads\x18\x01 \x03(\x0c\x12\x10\n\x08\x66inished\x18\x02 \x01(\x08\x12\x11\n\tjob_state\x18\x03 \x01(\t\"y\n\x0fTaskManagerInfo\x12\r\n\x05tm_id\x18\x01 \x01(\t\x12\x13\n\x0brpc_address\x18\x02 \x01(\t\x12\x13\n\x0bslots_total\x18\x03 \x01(\x05\x12\x12\n\nslots_free\x18\x04 \x01(\x05\x12\x19\n\x11last_heartbeat_ms\x18\x05 \x01(\x03\"\x88\x01\n\x0f\x43lusterOverview\x12\x31\n\x0ctaskmanagers\x18\x01 \x03(\x0b\x32\x1b.flinkpy.v1.TaskManagerInfo\x12\x13\n\x0bslots_total\x18\x02 \x01(\x05\x12\x17\n\x0fslots_available\x18\x03 \x01(\x05\x12\x14\n\x0cjobs_running\x18\x04 \x01(\x05\"4\n\x0eWaitJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ntimeout_ms\x18\x02 \x01(\x03\x32\xa5\x06\n\x11JobManagerService\x12\x66\n\x13RegisterTaskManager\x12&.flinkpy.v1.RegisterTaskManagerRequest\x1a\'.flinkpy.v1.RegisterTaskManagerResponse\x12H\n\tHeartbeat\x12\x1c.flinkpy.v1.HeartbeatRequest\x1a\x1d.flinkpy.v1.HeartbeatResponse\x12\x41\n\x0fUpdateTaskState\x12\x1b.flinkpy.v1.TaskStateUpdate\x1a\x11.flinkpy.v1.Empty\x12M\n\x10PushCollectBatch\x12\x18.flinkpy.v1.CollectBatch\x1a\x1f.flinkpy.v1.PushCollectResponse\x12H\n\tSubmitJob\x12\x1c.flinkpy.v1.SubmitJobRequest\x1a\x1d.flinkpy.v1.SubmitJobResponse\x12;\n\x08ListJobs\x12\x11.flinkpy.v1.Empty\x1a\x1c.flinkpy.v1.ListJobsResponse\x12\x33\n\x06GetJob\x12\x11.flinkpy.v1.JobId\x1a\x16.flinkpy.v1.JobDetails\x12=\n\x07WaitJob\x12\x1a.flinkpy.v1.WaitJobRequest\x1a\x16.flinkpy.v1.JobDetails\x12\x31\n\tCancelJob\x12\x11.flinkpy.v1.JobId\x1a\x11.flinkpy.v1.Empty\x12X\n\x13\x46\x65tchCollectBatches\x12\x1f.flinkpy.v1.FetchCollectRequest\x1a .flinkpy.v1.FetchCollectResponse\x12\x44\n\x12GetClusterOverview\x12\x11.flinkpy.v1.Empty\x1a\x1b.flinkpy.v1.ClusterOverviewb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66linkpy/v1/jobmanager.proto\x12\nflinkpy.v1\x1a\x17\x66linkpy/v1/common.proto\"e\n\x1aRegisterTaskManagerRequest\x12\r\n\x05tm_id\x18\x01 \x01(\t\x12\x13\n\x0brpc_address\x18\x02 \x01(\t\x12#\n\x05slots\x18\x03 \x03(\x0b\x32\x14.flinkpy.v1.SlotInfo\"Z\n\x1bRegisterTaskManagerResponse\x12\x1d\n\x15heartbeat_interval_ms\x18\x01 \x01(\x03\x12\x1c\n\x14heartbeat_timeout_ms\x18\x02 \x01(\x03\"!\n\x10HeartbeatRequest\x12\r\n\x05tm_id\x18\x01 \x01(\t\"\"\n\x11HeartbeatResponse\x12\r\n\x05known\x18\x01 \x01(\x08\"\xe8\x01\n\x0fTaskStateUpdate\x12*\n\texecution\x18\x01 \x01(\x0b\x32\x17.flinkpy.v1.ExecutionId\x12\r\n\x05state\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x11\n\ttraceback\x18\x04 \x01(\t\x12\r\n\x05tm_id\x18\x05 \x01(\t\x12\x39\n\x07metrics\x18\x06 \x03(\x0b\x32(.flinkpy.v1.TaskStateUpdate.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"x\n\x0c\x43ollectBatch\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ncollect_id\x18\x02 \x01(\t\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12\x0b\n\x03\x65nd\x18\x04 \x01(\x08\x12\x15\n\rsubtask_index\x18\x05 \x01(\x05\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\"\'\n\x13PushCollectResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\"l\n\x10SubmitJobRequest\x12\x11\n\tjob_graph\x18\x01 \x01(\x0c\x12\x16\n\x0epython_version\x18\x02 \x01(\t\x12\x1b\n\x13\x63loudpickle_version\x18\x03 \x01(\t\x12\x10\n\x08job_name\x18\x04 \x01(\t\"#\n\x11SubmitJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"b\n\x07JobInfo\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x15\n\rstart_time_ms\x18\x04 \x01(\x03\x12\x13\n\x0b\x65nd_time_ms\x18\x05 \x01(\x03\"5\n\x10ListJobsResponse\x12!\n\x04jobs\x18\x01 \x03(\x0b\x32\x13.flinkpy.v1.JobInfo\"\xdc\x01\n\x08TaskInfo\x12\x11\n\tvertex_id\x18\x01 \x01(\t\x12\x13\n\x0bvertex_name\x18\x02 \x01(\t\x12\x15\n\rsubtask_index\x18\x03 \x01(\x05\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\r\n\x05state\x18\x05 \x01(\t\x12\r\n\x05tm_id\x18\x06 \x01(\t\x12\x32\n\x07metrics\x18\x07 \x03(\x0b\x32!.flinkpy.v1.TaskInfo.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x86\x01\n\nJobDetails\x12!\n\x04info\x18\x01 \x01(\x0b\x32\x13.flinkpy.v1.JobInfo\x12\x15\n\rfailure_cause\x18\x02 \x01(\t\x12\x19\n\x11\x66\x61ilure_traceback\x18\x03 \x01(\t\x12#\n\x05tasks\x18\x04 \x03(\x0b\x32\x14.flinkpy.v1.TaskInfo\"_\n\x13\x46\x65tchCollectRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ncollect_id\x18\x02 \x01(\t\x12\x13\n\x0bmax_batches\x18\x03 \x01(\x05\x12\x0f\n\x07wait_ms\x18\x04 \x01(\x03\"M\n\x14\x46\x65tchCollectResponse\x12\x10\n\x08payloads\x18\x01 \x03(\x0c\x12\x10\n\x08\x66inished\x18\x02 \x01(\x08\x12\x11\n\tjob_state\x18\x03 \x01(\t\"y\n\x0fTaskManagerInfo\x12\r\n\x05tm_id\x18\x01 \x01(\t\x12\x13\n\x0brpc_address\x18\x02 \x01(\t\x12\x13\n\x0bslots_total\x18\x03 \x01(\x05\x12\x12\n\nslots_free\x18\x04 \x01(\x05\x12\x19\n\x11last_heartbeat_ms\x18\x05 \x01(\x03\"\x88\x01\n\x0f\x43lusterOverview\x12\x31\n\x0ctaskmanagers\x18\x01 \x03(\x0b\x32\x1b.flinkpy.v1.TaskManagerInfo\x12\x13\n\x0bslots_total\x18\x02 \x01(\x05\x12\x17\n\x0fslots_available\x18\x03 \x01(\x05\x12\x14\n\x0cjobs_running\x18\x04 \x01(\x05\"4\n\x0eWaitJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ntimeout_ms\x18\x02 \x01(\x03\x32\xa5\x06\n\x11JobManagerService\x12\x66\n\x13RegisterTaskManager\x12&.flinkpy.v1.RegisterTaskManagerRequest\x1a\'.flinkpy.v1.RegisterTaskManagerResponse\x12H\n\tHeartbeat\x12\x1c.flinkpy.v1.HeartbeatRequest\x1a\x1d.flinkpy.v1.HeartbeatResponse\x12\x41\n\x0fUpdateTaskState\x12\x1b.flinkpy.v1.TaskStateUpdate\x1a\x11.flinkpy.v1.Empty\x12M\n\x10PushCollectBatch\x12\x18.flinkpy.v1.CollectBatch\x1a\x1f.flinkpy.v1.PushCollectResponse\x12H\n\tSubmitJob\x12\x1c.flinkpy.v1.SubmitJobRequest\x1a\x1d.flinkpy.v1.SubmitJobResponse\x12;\n\x08ListJobs\x12\x11.flinkpy.v1.Empty\x1a\x1c.flinkpy.v1.ListJobsResponse\x12\x33\n\x06GetJob\x12\x11.flinkpy.v1.JobId\x1a\x16.flinkpy.v1.JobDetails\x12=\n\x07WaitJob\x12\x1a.flinkpy.v1.WaitJobRequest\x1a\x16.flinkpy.v1.JobDetails\x12\x31\n\tCancelJob\x12\x11.flinkpy.v1.JobId\x1a\x11.flinkpy.v1.Empty\x12X\n\x13\x46\x65tchCollectBatches\x12\x1f.flinkpy.v1.FetchCollectRequest\x1a .flinkpy.v1.FetchCollectResponse\x12\x44\n\x12GetClusterOverview\x12\x11.flinkpy.v1.Empty\x1a\x1b.flinkpy.v1.ClusterOverviewb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flinkpy.v1.jobmanager_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_TASKSTATEUPDATE_METRICSENTRY']._loaded_options = None
+  _globals['_TASKSTATEUPDATE_METRICSENTRY']._serialized_options = b'8\001'
+  _globals['_TASKINFO_METRICSENTRY']._loaded_options = None
+  _globals['_TASKINFO_METRICSENTRY']._serialized_options = b'8\001'
   _globals['_REGISTERTASKMANAGERREQUEST']._serialized_start=68
   _globals['_REGISTERTASKMANAGERREQUEST']._serialized_end=169
   _globals['_REGISTERTASKMANAGERRESPONSE']._serialized_start=171
@@ -40,34 +44,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HEARTBEATREQUEST']._serialized_end=296
   _globals['_HEARTBEATRESPONSE']._serialized_start=298
   _globals['_HEARTBEATRESPONSE']._serialized_end=332
-  _globals['_TASKSTATEUPDATE']._serialized_start=334
-  _globals['_TASKSTATEUPDATE']._serialized_end=459
-  _globals['_COLLECTBATCH']._serialized_start=461
-  _globals['_COLLECTBATCH']._serialized_end=581
-  _globals['_PUSHCOLLECTRESPONSE']._serialized_start=583
-  _globals['_PUSHCOLLECTRESPONSE']._serialized_end=622
-  _globals['_SUBMITJOBREQUEST']._serialized_start=624
-  _globals['_SUBMITJOBREQUEST']._serialized_end=732
-  _globals['_SUBMITJOBRESPONSE']._serialized_start=734
-  _globals['_SUBMITJOBRESPONSE']._serialized_end=769
-  _globals['_JOBINFO']._serialized_start=771
-  _globals['_JOBINFO']._serialized_end=869
-  _globals['_LISTJOBSRESPONSE']._serialized_start=871
-  _globals['_LISTJOBSRESPONSE']._serialized_end=924
-  _globals['_TASKINFO']._serialized_start=926
-  _globals['_TASKINFO']._serialized_end=1046
-  _globals['_JOBDETAILS']._serialized_start=1049
-  _globals['_JOBDETAILS']._serialized_end=1183
-  _globals['_FETCHCOLLECTREQUEST']._serialized_start=1185
-  _globals['_FETCHCOLLECTREQUEST']._serialized_end=1280
-  _globals['_FETCHCOLLECTRESPONSE']._serialized_start=1282
-  _globals['_FETCHCOLLECTRESPONSE']._serialized_end=1359
-  _globals['_TASKMANAGERINFO']._serialized_start=1361
-  _globals['_TASKMANAGERINFO']._serialized_end=1482
-  _globals['_CLUSTEROVERVIEW']._serialized_start=1485
-  _globals['_CLUSTEROVERVIEW']._serialized_end=1621
-  _globals['_WAITJOBREQUEST']._serialized_start=1623
-  _globals['_WAITJOBREQUEST']._serialized_end=1675
-  _globals['_JOBMANAGERSERVICE']._serialized_start=1678
-  _globals['_JOBMANAGERSERVICE']._serialized_end=2483
+  _globals['_TASKSTATEUPDATE']._serialized_start=335
+  _globals['_TASKSTATEUPDATE']._serialized_end=567
+  _globals['_TASKSTATEUPDATE_METRICSENTRY']._serialized_start=521
+  _globals['_TASKSTATEUPDATE_METRICSENTRY']._serialized_end=567
+  _globals['_COLLECTBATCH']._serialized_start=569
+  _globals['_COLLECTBATCH']._serialized_end=689
+  _globals['_PUSHCOLLECTRESPONSE']._serialized_start=691
+  _globals['_PUSHCOLLECTRESPONSE']._serialized_end=730
+  _globals['_SUBMITJOBREQUEST']._serialized_start=732
+  _globals['_SUBMITJOBREQUEST']._serialized_end=840
+  _globals['_SUBMITJOBRESPONSE']._serialized_start=842
+  _globals['_SUBMITJOBRESPONSE']._serialized_end=877
+  _globals['_JOBINFO']._serialized_start=879
+  _globals['_JOBINFO']._serialized_end=977
+  _globals['_LISTJOBSRESPONSE']._serialized_start=979
+  _globals['_LISTJOBSRESPONSE']._serialized_end=1032
+  _globals['_TASKINFO']._serialized_start=1035
+  _globals['_TASKINFO']._serialized_end=1255
+  _globals['_TASKINFO_METRICSENTRY']._serialized_start=521
+  _globals['_TASKINFO_METRICSENTRY']._serialized_end=567
+  _globals['_JOBDETAILS']._serialized_start=1258
+  _globals['_JOBDETAILS']._serialized_end=1392
+  _globals['_FETCHCOLLECTREQUEST']._serialized_start=1394
+  _globals['_FETCHCOLLECTREQUEST']._serialized_end=1489
+  _globals['_FETCHCOLLECTRESPONSE']._serialized_start=1491
+  _globals['_FETCHCOLLECTRESPONSE']._serialized_end=1568
+  _globals['_TASKMANAGERINFO']._serialized_start=1570
+  _globals['_TASKMANAGERINFO']._serialized_end=1691
+  _globals['_CLUSTEROVERVIEW']._serialized_start=1694
+  _globals['_CLUSTEROVERVIEW']._serialized_end=1830
+  _globals['_WAITJOBREQUEST']._serialized_start=1832
+  _globals['_WAITJOBREQUEST']._serialized_end=1884
+  _globals['_JOBMANAGERSERVICE']._serialized_start=1887
+  _globals['_JOBMANAGERSERVICE']._serialized_end=2692
 # @@protoc_insertion_point(module_scope)

@@ -38,18 +38,27 @@ class HeartbeatResponse(_message.Message):
     def __init__(self, known: _Optional[bool] = ...) -> None: ...
 
 class TaskStateUpdate(_message.Message):
-    __slots__ = ("execution", "state", "error", "traceback", "tm_id")
+    __slots__ = ("execution", "state", "error", "traceback", "tm_id", "metrics")
+    class MetricsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     EXECUTION_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     TRACEBACK_FIELD_NUMBER: _ClassVar[int]
     TM_ID_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
     execution: _common_pb2.ExecutionId
     state: str
     error: str
     traceback: str
     tm_id: str
-    def __init__(self, execution: _Optional[_Union[_common_pb2.ExecutionId, _Mapping]] = ..., state: _Optional[str] = ..., error: _Optional[str] = ..., traceback: _Optional[str] = ..., tm_id: _Optional[str] = ...) -> None: ...
+    metrics: _containers.ScalarMap[str, float]
+    def __init__(self, execution: _Optional[_Union[_common_pb2.ExecutionId, _Mapping]] = ..., state: _Optional[str] = ..., error: _Optional[str] = ..., traceback: _Optional[str] = ..., tm_id: _Optional[str] = ..., metrics: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class CollectBatch(_message.Message):
     __slots__ = ("job_id", "collect_id", "payload", "end", "subtask_index", "attempt")
@@ -112,20 +121,29 @@ class ListJobsResponse(_message.Message):
     def __init__(self, jobs: _Optional[_Iterable[_Union[JobInfo, _Mapping]]] = ...) -> None: ...
 
 class TaskInfo(_message.Message):
-    __slots__ = ("vertex_id", "vertex_name", "subtask_index", "attempt", "state", "tm_id")
+    __slots__ = ("vertex_id", "vertex_name", "subtask_index", "attempt", "state", "tm_id", "metrics")
+    class MetricsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     VERTEX_ID_FIELD_NUMBER: _ClassVar[int]
     VERTEX_NAME_FIELD_NUMBER: _ClassVar[int]
     SUBTASK_INDEX_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TM_ID_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
     vertex_id: str
     vertex_name: str
     subtask_index: int
     attempt: int
     state: str
     tm_id: str
-    def __init__(self, vertex_id: _Optional[str] = ..., vertex_name: _Optional[str] = ..., subtask_index: _Optional[int] = ..., attempt: _Optional[int] = ..., state: _Optional[str] = ..., tm_id: _Optional[str] = ...) -> None: ...
+    metrics: _containers.ScalarMap[str, float]
+    def __init__(self, vertex_id: _Optional[str] = ..., vertex_name: _Optional[str] = ..., subtask_index: _Optional[int] = ..., attempt: _Optional[int] = ..., state: _Optional[str] = ..., tm_id: _Optional[str] = ..., metrics: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class JobDetails(_message.Message):
     __slots__ = ("info", "failure_cause", "failure_traceback", "tasks")
