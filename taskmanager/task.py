@@ -30,6 +30,7 @@ from flink_py.taskmanager.operators.base import (
     StreamOperator,
     TwoInputStreamOperator,
 )
+from flink_py.taskmanager.operators.timers import ProcessingTimeService
 from flink_py.taskmanager.writer import RecordWriter
 
 __all__ = ["Task", "TaskFailure"]
@@ -124,6 +125,10 @@ class Task:
         self.writers: list[RecordWriter] = []
         self.operators: list[StreamOperator] = []
         self.records_in = 0
+        #: Processing-time timers of the chain's operators, fired on this thread.
+        self.timers = ProcessingTimeService()
+        #: id(writer) -> name of the operator feeding it (names the operator of encode errors).
+        self._writer_operators: dict[int, str] = {}
         self.thread = threading.Thread(target=self._run, name=tdd.task_name_with_subtask,
                                        daemon=True)
         conf = tdd.config
@@ -143,6 +148,24 @@ class Task:
         self.cancelled.set()
         if self.gate is not None:
             self.gate.queue.put((-1, _KIND_CANCEL, None))
+
+    def metrics(self) -> dict[str, float]:
+        """Flink-named task metrics, reported to the JobManager with the final state.
+
+        ``maxInputBuffersInUsePerChannel`` is the most Arrow batches one
+        remote input channel held at once (received, not yet processed): it
+        never exceeds exclusive + floating buffers, the credit the channel can
+        be granted.
+        """
+        out = {
+            "numRecordsIn": float(self.records_in),
+            "numBuffersOut": float(sum(w.buffers_out for w in self.writers)),
+            "accumulateBackPressuredTimeMs": 1000.0 * sum(w.back_pressured_s for w in self.writers),
+        }
+        if self.gate is not None:
+            out["maxInputBuffersInUsePerChannel"] = float(
+                max((ch.peak_in_use for ch in self.gate.credits.channels), default=0))
+        return out
 
     def _run(self) -> None:
         tdd = self.tdd
@@ -198,6 +221,7 @@ class Task:
                                   self.cancelled)
             env.registry.register(partition)
             self.writers.append(writer)
+            self._writer_operators[id(writer)] = tdd.operators[out.source_operator].name
             writers_by_op.setdefault(out.source_operator, []).append((out.side_output, writer))
         # Wire the chain.
         for i, (spec, op) in enumerate(zip(tdd.operators, ops)):
@@ -213,7 +237,8 @@ class Task:
                 task_name=tdd.vertex_name, operator_name=spec.name,
                 subtask_index=tdd.subtask_index, parallelism=tdd.parallelism,
                 max_parallelism=tdd.max_parallelism, attempt=tdd.attempt, job_id=tdd.job_id,
-                job_parameters=tdd.config, services=env.services)
+                job_parameters=tdd.config, services=env.services,
+                processing_time_service=self.timers, runtime_mode=tdd.runtime_mode)
             op.setup(ctx, output)  # type: ignore[arg-type]
         # Inputs.
         if tdd.inputs:
@@ -253,12 +278,15 @@ class Task:
         timeout = self.buffer_timeout_s
         deadline = time.monotonic() + timeout if timeout is not None else None
         cancelled = self.cancelled
+        timers = self.timers
         while not cancelled.is_set():
             batch = poll(max_rows)
             if batch is None:
                 break
             if batch:
                 emit(batch, None)
+            if timers.next_due is not None and time.time() >= timers.next_due:
+                timers.fire_due()
             if deadline is not None and time.monotonic() >= deadline:
                 self._flush_all()
                 deadline = time.monotonic() + timeout  # type: ignore[operator]
@@ -277,13 +305,26 @@ class Task:
         timeout = self.buffer_timeout_s
         has_pending = False
         deadline = None
+        timers = self.timers
         while open_channels:
+            wait = None
             if has_pending and deadline is not None:
                 wait = deadline - time.monotonic()
                 if wait <= 0:
                     self._flush_all()
                     has_pending = False
                     continue
+            due = timers.next_due
+            if due is not None:  # wake up for the next processing-time timer
+                until_due = due - time.time()
+                if until_due <= 0:
+                    timers.fire_due()
+                    if not has_pending and timeout is not None:
+                        has_pending = True
+                        deadline = time.monotonic() + timeout
+                    continue
+                wait = until_due if wait is None else min(wait, until_due)
+            if wait is not None:
                 try:
                     index, kind, payload = get(timeout=wait)
                 except Exception:  # queue.Empty
@@ -355,6 +396,7 @@ class Task:
 
     def _failing_operator(self, exc: BaseException) -> str | None:
         names = {id(op): spec.name for op, spec in zip(self.operators, self.tdd.operators)}
+        names.update(self._writer_operators)
         found = None
         tb = exc.__traceback__
         while tb is not None:

@@ -10,18 +10,46 @@ import importlib
 from typing import Any
 
 from flink_py.datastream.functions import (
+    AggregateFunction,
+    BroadcastProcessFunction,
+    CoFlatMapFunction,
+    CoMapFunction,
+    CoProcessFunction,
     FilterFunction,
     FlatMapFunction,
     Function,
+    KeyedBroadcastProcessFunction,
+    KeyedCoProcessFunction,
+    KeyedProcessFunction,
     KeySelector,
     MapFunction,
     Partitioner,
+    ProcessFunction,
     ReduceFunction,
     RuntimeContext,
     SinkFunction,
+    SourceFunction,
 )
+from flink_py.datastream.output_tag import OutputTag
+from flink_py.datastream.state import (
+    AggregatingState,
+    AggregatingStateDescriptor,
+    ListState,
+    ListStateDescriptor,
+    MapState,
+    MapStateDescriptor,
+    ReducingState,
+    ReducingStateDescriptor,
+    ValueState,
+    ValueStateDescriptor,
+)
+from flink_py.datastream.time_domain import TimeDomain
+from flink_py.datastream.timerservice import TimerService
 
 _LAZY = {
+    "BroadcastConnectedStream": "flink_py.datastream.connected_streams",
+    "BroadcastStream": "flink_py.datastream.connected_streams",
+    "ConnectedStreams": "flink_py.datastream.connected_streams",
     "DataStream": "flink_py.datastream.data_stream",
     "DataStreamSink": "flink_py.datastream.data_stream",
     "KeyedStream": "flink_py.datastream.data_stream",
@@ -32,6 +60,16 @@ _LAZY = {
 }
 
 __all__ = [
+    "AggregateFunction",
+    "AggregatingState",
+    "AggregatingStateDescriptor",
+    "BroadcastConnectedStream",
+    "BroadcastProcessFunction",
+    "BroadcastStream",
+    "CoFlatMapFunction",
+    "CoMapFunction",
+    "CoProcessFunction",
+    "ConnectedStreams",
     "DataStream",
     "DataStreamSink",
     "FilterFunction",
@@ -40,14 +78,30 @@ __all__ = [
     "JobClient",
     "JobExecutionResult",
     "KeySelector",
+    "KeyedBroadcastProcessFunction",
+    "KeyedCoProcessFunction",
+    "KeyedProcessFunction",
     "KeyedStream",
+    "ListState",
+    "ListStateDescriptor",
     "MapFunction",
+    "MapState",
+    "MapStateDescriptor",
+    "OutputTag",
     "Partitioner",
+    "ProcessFunction",
     "ReduceFunction",
+    "ReducingState",
+    "ReducingStateDescriptor",
     "RuntimeContext",
     "RuntimeExecutionMode",
     "SinkFunction",
+    "SourceFunction",
     "StreamExecutionEnvironment",
+    "TimeDomain",
+    "TimerService",
+    "ValueState",
+    "ValueStateDescriptor",
 ]
 
 

@@ -18,14 +18,29 @@ from flink_py.common.runtime.partitioners import (
     ShufflePartitioner,
 )
 from flink_py.datastream.functions import resolve
+from flink_py.datastream.output_tag import OutputTag
+from flink_py.datastream.state import MapStateDescriptor
 from flink_py.taskmanager.operators.basic import FilterOperator, FlatMapOperator, MapOperator
-from flink_py.taskmanager.operators.keyed import ReduceOperator
+from flink_py.taskmanager.operators.keyed import (
+    KeyedFilterOperator,
+    KeyedFlatMapOperator,
+    KeyedMapOperator,
+    ReduceOperator,
+)
+from flink_py.taskmanager.operators.process import KeyedProcessOperator, ProcessOperator
 from flink_py.taskmanager.operators.sinks import PrintSinkOperator, SinkFunctionOperator
 
 if TYPE_CHECKING:
     from flink_py.datastream.stream_execution_environment import StreamExecutionEnvironment
 
-__all__ = ["DataStream", "DataStreamSink", "KeyedStream"]
+__all__ = [
+    "BroadcastConnectedStream",
+    "BroadcastStream",
+    "ConnectedStreams",
+    "DataStream",
+    "DataStreamSink",
+    "KeyedStream",
+]
 
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,6 +54,22 @@ def _call_site() -> str:
             return f"{os.path.basename(path)}:{frame.f_lineno}"
         frame = frame.f_back  # type: ignore[assignment]
     return "<unknown>"
+
+
+def _output_type(output_type: Any) -> Any:
+    """PyFlink's shorthand: a list of field types means a Row of them."""
+    if isinstance(output_type, list):
+        from flink_py.common.typeinfo import RowTypeInfo
+
+        return RowTypeInfo(output_type)
+    return output_type
+
+
+def _type_name(type_info: Any) -> str:
+    if type_info is None:
+        return "PICKLED_BYTE_ARRAY"
+    name = getattr(type_info, "type_name", None)
+    return name() if callable(name) else str(type_info)
 
 
 class DataStream:
@@ -126,6 +157,30 @@ class DataStream:
         resolve(func, "filter")
         return self._one_input("Filter", FilterOperator(func), self._t.output_type)
 
+    def map_batches(self, func: Any, output_type: Any) -> DataStream:
+        """flink-py: apply ``func(pyarrow.RecordBatch) -> RecordBatch`` to whole batches.
+
+        The stream must have a declared type; the batch has one column per
+        TUPLE/ROW field (``f0, f1, ...`` or the ROW_NAMED names), else one
+        column ``f0``. The result is read as ``output_type`` (columns by name,
+        else by position, cast safely). See ``operators.batch_ops``.
+        """
+        from flink_py.taskmanager.operators.batch_ops import MapBatchesOperator
+
+        op = MapBatchesOperator(func, self._t.output_type, output_type, "MapBatches")
+        return self._one_input("MapBatches", op, output_type)
+
+    def filter_batches(self, func: Any) -> DataStream:
+        """flink-py: keep the records selected by ``func(pyarrow.RecordBatch)``.
+
+        ``func`` returns a boolean mask (one entry per row; null means drop)
+        or a filtered RecordBatch of the same schema.
+        """
+        from flink_py.taskmanager.operators.batch_ops import FilterBatchesOperator
+
+        op = FilterBatchesOperator(func, self._t.output_type, "FilterBatches")
+        return self._one_input("FilterBatches", op, self._t.output_type)
+
     def key_by(self, key_selector: Any, key_type: Any = None) -> KeyedStream:
         """Partition the stream by key (Flink's key groups)."""
         selector, _ = resolve(key_selector, "get_key")
@@ -133,7 +188,7 @@ class DataStream:
                               output_type=self._t.output_type,
                               partitioner=KeyGroupStreamPartitioner(selector, 128),
                               partitioner_name="HASH")
-        return KeyedStream(self._env, part, selector, key_type)
+        return KeyedStream(self._env, part, selector, key_type, origin=self)
 
     def _partition(self, partitioner: Any, name: str) -> DataStream:
         t = Transformation("partition", "Partition", [(self._t, 0)],
@@ -157,9 +212,23 @@ class DataStream:
         """Send records of subtask i to subtask i (needs equal parallelism)."""
         return self._partition(ForwardPartitioner(), "FORWARD")
 
-    def broadcast(self) -> DataStream:
-        """Send every record to every downstream subtask."""
-        return self._partition(BroadcastPartitioner(), "BROADCAST")
+    def broadcast(self, broadcast_state_descriptor: MapStateDescriptor | None = None,
+                  *other_broadcast_state_descriptors: MapStateDescriptor) -> Any:
+        """Send every record to every downstream subtask.
+
+        With MapStateDescriptors, returns a BroadcastStream for
+        ``other.connect(broadcast_stream).process(...)``, whose instances keep
+        the described broadcast state.
+        """
+        if broadcast_state_descriptor is None:
+            return self._partition(BroadcastPartitioner(), "BROADCAST")
+        from flink_py.datastream.connected_streams import BroadcastStream
+
+        descriptors = [broadcast_state_descriptor, *other_broadcast_state_descriptors]
+        for d in descriptors:
+            if not isinstance(d, MapStateDescriptor):
+                raise TypeError("broadcast_state_descriptor must be MapStateDescriptor")
+        return BroadcastStream(self.broadcast(), descriptors)
 
     def global_(self) -> DataStream:
         """Send every record to the first downstream subtask."""
@@ -174,6 +243,47 @@ class DataStream:
         """Merge streams of the same type."""
         t = Transformation("union", "Union", [(self._t, 0)] + [(s._t, 0) for s in streams],
                            output_type=self._t.output_type)
+        return DataStream(self._env, t)
+
+    def connect(self, ds: Any) -> Any:
+        """Connect with another DataStream (ConnectedStreams) or a BroadcastStream."""
+        from flink_py.datastream.connected_streams import (
+            BroadcastConnectedStream,
+            BroadcastStream,
+            ConnectedStreams,
+        )
+
+        if isinstance(ds, BroadcastStream):
+            return BroadcastConnectedStream(self, ds, ds.broadcast_state_descriptors)
+        if not isinstance(ds, DataStream):
+            raise TypeError(f"connect() needs a DataStream or a BroadcastStream, got {ds!r}")
+        return ConnectedStreams(self, ds)
+
+    def process(self, func: Any, output_type: Any = None) -> DataStream:
+        """Apply a ProcessFunction (or a callable ``(value, ctx)``); it yields its outputs."""
+        return self._one_input("Process", ProcessOperator(func), _output_type(output_type))
+
+    def get_side_output(self, output_tag: OutputTag) -> DataStream:
+        """The stream of values this operator emitted to the side output ``output_tag``."""
+        if not isinstance(output_tag, OutputTag):
+            raise TypeError(f"get_side_output() needs an OutputTag, got {output_tag!r}")
+        if self._t.kind != "operator":
+            msg = (f"get_side_output({output_tag.tag_id!r}) needs the result of an operator "
+                   f"such as process(); '{self._t.name}' is a {self._t.kind} transformation")
+            raise ValueError(msg)
+        op = self._t.operator
+        types = getattr(op, "side_output_types", None)
+        if types is None:
+            types = op.side_output_types = {}
+        known = types.get(output_tag.tag_id, output_tag.type_info)
+        if known != output_tag.type_info:
+            msg = (f"The side output {output_tag.tag_id!r} of '{self._t.name}' is already "
+                   f"used with the type {_type_name(known)}, not "
+                   f"{_type_name(output_tag.type_info)}")
+            raise ValueError(msg)
+        types[output_tag.tag_id] = output_tag.type_info
+        t = Transformation("side_output", f"SideOutput({output_tag.tag_id})", [(self._t, 0)],
+                           output_type=output_tag.type_info, side_tag=output_tag.tag_id)
         return DataStream(self._env, t)
 
     # -- sinks ---------------------------------------------------------------
@@ -193,6 +303,23 @@ class DataStream:
         resolve(sink_func, "invoke")
         return self._sink("Sink: Unnamed", SinkFunctionOperator(sink_func))
 
+    def sink_to(self, sink: Any) -> DataStreamSink:
+        """Write the stream with a Sink (FileSink, DiscardingSink, your own Sink)."""
+        import copy
+
+        from flink_py.datastream.connectors.sink import Sink
+        from flink_py.taskmanager.operators.sink_writer import SinkOperator
+
+        if not isinstance(sink, Sink) and hasattr(sink, "build"):
+            sink = sink.build()
+        if not isinstance(sink, Sink):
+            msg = (f"sink_to: expected a Sink (see flink_py.datastream.connectors.sink), "
+                   f"got {type(sink).__name__}")
+            raise TypeError(msg)
+        sink = copy.deepcopy(sink)  # one sink object may be attached to several streams
+        sink.set_input_type(self._t.output_type)
+        return self._sink("Sink: Writer", SinkOperator(sink, self._t.output_type))
+
     def execute_and_collect(self, job_execution_name: str | None = None,
                             limit: int | None = None) -> Any:
         """Run the job and iterate over this stream's records in the client.
@@ -208,13 +335,44 @@ setattr(DataStream, "global", DataStream.global_)  # noqa: B010
 
 
 class KeyedStream(DataStream):
-    """A stream partitioned by key: aggregations keep per-key state."""
+    """A stream partitioned by key: operators on it keep per-key state.
+
+    ``map``/``flat_map``/``filter``/``process`` run with the record's key as
+    the current key, so their functions can use keyed state; the built-in
+    aggregations (``reduce``, ``sum``, ``min``, ``max``, ``min_by``,
+    ``max_by``) emit the updated value per key for every record.
+    """
 
     def __init__(self, env: StreamExecutionEnvironment, transformation: Transformation,
-                 key_selector: Any, key_type: Any) -> None:
+                 key_selector: Any, key_type: Any, origin: DataStream | None = None) -> None:
         super().__init__(env, transformation)
         self._key_selector = key_selector
         self._key_type = key_type
+        self._origin = origin
+
+    # -- keyed operators ---------------------------------------------------------
+    def map(self, func: Any, output_type: Any = None) -> DataStream:
+        """Apply ``func`` (callable or MapFunction) per record, in the record's key context."""
+        resolve(func, "map")
+        return self._one_input("Map", KeyedMapOperator(self._key_selector, func),
+                               _output_type(output_type))
+
+    def flat_map(self, func: Any, output_type: Any = None) -> DataStream:
+        """Apply ``func`` (callable, generator or FlatMapFunction) in the record's key context."""
+        resolve(func, "flat_map")
+        return self._one_input("FlatMap", KeyedFlatMapOperator(self._key_selector, func),
+                               _output_type(output_type))
+
+    def filter(self, func: Any) -> DataStream:
+        """Keep records for which ``func`` is true, evaluated in the record's key context."""
+        resolve(func, "filter")
+        return self._one_input("Filter", KeyedFilterOperator(self._key_selector, func),
+                               self._t.output_type)
+
+    def process(self, func: Any, output_type: Any = None) -> DataStream:
+        """Apply a KeyedProcessFunction (or a callable ``(value, ctx)``): keyed state, timers."""
+        return self._one_input("KeyedProcess", KeyedProcessOperator(self._key_selector, func),
+                               _output_type(output_type))
 
     def reduce(self, func: Any) -> DataStream:
         """Rolling reduce per key: emits the updated value for every record."""
@@ -222,16 +380,73 @@ class KeyedStream(DataStream):
         op = ReduceOperator(self._key_selector, func)
         return self._one_input("Keyed Reduce", op, self._t.output_type)
 
-    def _aggregate(self, name: str, reduce_fn: Any) -> DataStream:
-        return self._one_input(name, ReduceOperator(self._key_selector, reduce_fn),
+    def _aggregate(self, kind: str, field: int | str) -> DataStream:
+        from flink_py.datastream._aggregations import AGGREGATIONS, field_accessor
+
+        where = f"KeyedStream.{kind}({field!r}) at {_call_site()}"
+        reducer = AGGREGATIONS[kind](field_accessor(field, self._t.output_type, where))
+        return self._one_input("Keyed Aggregation", ReduceOperator(self._key_selector, reducer),
                                self._t.output_type)
 
     def sum(self, position_to_sum: int | str = 0) -> DataStream:
-        """Rolling sum of a field (by position, or by name for Rows)."""
-        from flink_py.datastream._aggregations import field_accessor, sum_reducer
+        """Rolling sum of a field (position, or name); other fields keep the first record's."""
+        return self._aggregate("sum", position_to_sum)
 
-        return self._aggregate("Keyed Aggregation",
-                               sum_reducer(field_accessor(position_to_sum, self._t.output_type)))
+    def min(self, position_to_min: int | str = 0) -> DataStream:
+        """Rolling minimum of a field; other fields keep the first record's values."""
+        return self._aggregate("min", position_to_min)
+
+    def max(self, position_to_max: int | str = 0) -> DataStream:
+        """Rolling maximum of a field; other fields keep the first record's values."""
+        return self._aggregate("max", position_to_max)
+
+    def min_by(self, position_to_min_by: int | str = 0) -> DataStream:
+        """The record with the smallest field value so far (the first one on ties)."""
+        return self._aggregate("min_by", position_to_min_by)
+
+    def max_by(self, position_to_max_by: int | str = 0) -> DataStream:
+        """The record with the largest field value so far (the first one on ties)."""
+        return self._aggregate("max_by", position_to_max_by)
+
+    def key_by(self, key_selector: Any, key_type: Any = None) -> KeyedStream:
+        """Re-key the stream before this key_by (the new key replaces the old one)."""
+        return (self._origin or DataStream(self._env, self._t.inputs[0][0])).key_by(
+            key_selector, key_type)
+
+    # -- not available on a keyed stream -----------------------------------------
+    def _no_repartition(self, *args: Any) -> DataStream:
+        raise TypeError("Cannot override partitioning for KeyedStream.")
+
+    rebalance = rescale = shuffle = forward = global_ = _no_repartition  # type: ignore[assignment]
+    broadcast = partition_custom = _no_repartition  # type: ignore[assignment]
+
+    def _unsupported(self, what: str) -> TypeError:
+        return TypeError(f"{what} for KeyedStream is not supported; set it on the operator "
+                         "applied to the KeyedStream")
+
+    def set_parallelism(self, parallelism: int) -> DataStream:  # noqa: D102
+        raise self._unsupported("Set parallelism")
+
+    def set_max_parallelism(self, max_parallelism: int) -> DataStream:  # noqa: D102
+        raise self._unsupported("Set max parallelism")
+
+    def name(self, name: str) -> DataStream:  # noqa: D102
+        raise self._unsupported("Set name")
+
+    def uid(self, uid: str) -> DataStream:  # noqa: D102
+        raise self._unsupported("Set uid")
+
+    def slot_sharing_group(self, slot_sharing_group: str) -> DataStream:  # noqa: D102
+        raise self._unsupported("Setting slot sharing group")
+
+    def disable_chaining(self) -> DataStream:  # noqa: D102
+        raise self._unsupported("Disable chaining")
+
+    def start_new_chain(self) -> DataStream:  # noqa: D102
+        raise self._unsupported("Start new chain")
+
+
+setattr(KeyedStream, "global", KeyedStream._no_repartition)  # noqa: B010, SLF001
 
 
 class DataStreamSink:
@@ -264,3 +479,10 @@ class DataStreamSink:
         """Put the sink into a slot-sharing group."""
         self._t.slot_sharing_group = slot_sharing_group
         return self
+
+
+from flink_py.datastream.connected_streams import (  # noqa: E402 - they build on DataStream
+    BroadcastConnectedStream,
+    BroadcastStream,
+    ConnectedStreams,
+)

@@ -4,33 +4,105 @@ Every operator accepts either a plain callable or an instance of the class
 form below. Functions that emit several values may return an iterable or be
 generators (``yield``). ``open(runtime_context)`` runs once per parallel
 instance before the first record, ``close()`` after the last.
+
+Process functions (``ProcessFunction``, ``KeyedProcessFunction``, the
+co-process and broadcast-process functions) emit by yielding values; they
+emit to a side output by yielding ``(output_tag, value)`` or by calling
+``ctx.output(output_tag, value)``. Their contexts are only valid during the
+call that receives them.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from flink_py.datastream.timerservice import TimerService
+
+if TYPE_CHECKING:
+    from flink_py.common.metrics import MetricGroup
+    from flink_py.datastream.output_tag import OutputTag
+    from flink_py.datastream.state import (
+        AggregatingState,
+        AggregatingStateDescriptor,
+        BroadcastState,
+        ListState,
+        ListStateDescriptor,
+        MapState,
+        MapStateDescriptor,
+        ReadOnlyBroadcastState,
+        ReducingState,
+        ReducingStateDescriptor,
+        ValueState,
+        ValueStateDescriptor,
+    )
+    from flink_py.datastream.time_domain import TimeDomain
 
 __all__ = [
+    "AggregateFunction",
+    "BaseBroadcastProcessFunction",
+    "BroadcastProcessFunction",
+    "CoFlatMapFunction",
+    "CoMapFunction",
+    "CoProcessFunction",
     "FilterFunction",
     "FlatMapFunction",
     "Function",
     "KeySelector",
+    "KeyedBroadcastProcessFunction",
+    "KeyedCoProcessFunction",
+    "KeyedProcessFunction",
+    "KeyedStateStore",
     "MapFunction",
     "Partitioner",
+    "ProcessFunction",
     "ReduceFunction",
     "RuntimeContext",
     "SinkFunction",
+    "SourceFunction",
 ]
 
+_NOT_KEYED = ("Keyed state can only be used on a 'keyed stream', i.e., after a "
+              "'key_by()' operation.")
 
-class RuntimeContext:
-    """What a parallel function instance knows about where it runs."""
+
+class KeyedStateStore(abc.ABC):
+    """Where keyed state handles come from (implemented by the runtime)."""
+
+    @abc.abstractmethod
+    def get_state(self, state_descriptor: ValueStateDescriptor) -> ValueState:
+        """The ValueState described by ``state_descriptor``."""
+
+    @abc.abstractmethod
+    def get_list_state(self, state_descriptor: ListStateDescriptor) -> ListState:
+        """The ListState described by ``state_descriptor``."""
+
+    @abc.abstractmethod
+    def get_map_state(self, state_descriptor: MapStateDescriptor) -> MapState:
+        """The MapState described by ``state_descriptor``."""
+
+    @abc.abstractmethod
+    def get_reducing_state(self, state_descriptor: ReducingStateDescriptor) -> ReducingState:
+        """The ReducingState described by ``state_descriptor``."""
+
+    @abc.abstractmethod
+    def get_aggregating_state(
+            self, state_descriptor: AggregatingStateDescriptor) -> AggregatingState:
+        """The AggregatingState described by ``state_descriptor``."""
+
+
+class RuntimeContext(KeyedStateStore):
+    """What a parallel function instance knows about where it runs.
+
+    On a keyed stream it also hands out keyed state (``get_state`` and the
+    other ``KeyedStateStore`` methods); elsewhere those raise.
+    """
 
     def __init__(self, task_name: str, index: int, parallelism: int, max_parallelism: int,
                  attempt: int, job_parameters: dict[str, str] | None = None,
-                 metrics_group: Any = None) -> None:
+                 metrics_group: Any = None, keyed_state_store: KeyedStateStore | None = None
+                 ) -> None:
         self._task_name = task_name
         self._index = index
         self._parallelism = parallelism
@@ -38,6 +110,7 @@ class RuntimeContext:
         self._attempt = attempt
         self._job_parameters = dict(job_parameters or {})
         self._metrics_group = metrics_group
+        self._keyed_state_store = keyed_state_store
 
     def get_task_name(self) -> str:
         """The name of the task (the operator chain)."""
@@ -67,9 +140,39 @@ class RuntimeContext:
         """A job configuration value, or ``default_value``."""
         return self._job_parameters.get(key, default_value)
 
-    def get_metrics_group(self) -> Any:
-        """The metric group of this operator."""
-        return self._metrics_group
+    def get_metrics_group(self) -> MetricGroup:
+        """The metric group of this operator (counters, gauges, meters, distributions)."""
+        if self._metrics_group is None:
+            from flink_py.common.metrics import MetricGroup
+
+            self._metrics_group = MetricGroup([self._task_name, str(self._index)])
+        return self._metrics_group  # type: ignore[no-any-return]
+
+    def _store(self) -> KeyedStateStore:
+        if self._keyed_state_store is None:
+            raise RuntimeError(_NOT_KEYED)
+        return self._keyed_state_store
+
+    def get_state(self, state_descriptor: ValueStateDescriptor) -> ValueState:
+        """The ValueState described by ``state_descriptor`` (keyed streams only)."""
+        return self._store().get_state(state_descriptor)
+
+    def get_list_state(self, state_descriptor: ListStateDescriptor) -> ListState:
+        """The ListState described by ``state_descriptor`` (keyed streams only)."""
+        return self._store().get_list_state(state_descriptor)
+
+    def get_map_state(self, state_descriptor: MapStateDescriptor) -> MapState:
+        """The MapState described by ``state_descriptor`` (keyed streams only)."""
+        return self._store().get_map_state(state_descriptor)
+
+    def get_reducing_state(self, state_descriptor: ReducingStateDescriptor) -> ReducingState:
+        """The ReducingState described by ``state_descriptor`` (keyed streams only)."""
+        return self._store().get_reducing_state(state_descriptor)
+
+    def get_aggregating_state(
+            self, state_descriptor: AggregatingStateDescriptor) -> AggregatingState:
+        """The AggregatingState described by ``state_descriptor`` (keyed streams only)."""
+        return self._store().get_aggregating_state(state_descriptor)
 
 
 class Function(abc.ABC):  # noqa: B024 - the base of every function class, as in PyFlink
@@ -136,6 +239,263 @@ class SinkFunction(Function):
     @abc.abstractmethod
     def invoke(self, value: Any, context: Any) -> None:
         """Write one value."""
+
+
+class SourceFunction(Function):
+    """A legacy source for ``env.add_source``: ``run`` emits through ``ctx.collect``.
+
+    ``run(ctx)`` blocks until the source is exhausted (or cancelled); it runs
+    on its own thread. ``ctx.collect(value)`` and
+    ``ctx.collect_with_timestamp(value, ts)`` emit; ``cancel()`` must make
+    ``run`` return soon. Legacy sources cannot be rewound on recovery; the
+    Source API (``env.from_source``) can.
+    """
+
+    @abc.abstractmethod
+    def run(self, ctx: Any) -> None:
+        """Emit records until done or cancelled."""
+
+    def cancel(self) -> None:  # noqa: B027 - optional for sources that end by themselves
+        """Stop ``run``."""
+
+
+class AggregateFunction(Function):
+    """Incremental aggregation through an accumulator (AggregatingState, windows)."""
+
+    @abc.abstractmethod
+    def create_accumulator(self) -> Any:
+        """A new, empty accumulator."""
+
+    @abc.abstractmethod
+    def add(self, value: Any, accumulator: Any) -> Any:
+        """Add ``value`` to ``accumulator`` and return the (possibly same) accumulator."""
+
+    @abc.abstractmethod
+    def get_result(self, accumulator: Any) -> Any:
+        """The aggregation result of ``accumulator``."""
+
+    @abc.abstractmethod
+    def merge(self, acc_a: Any, acc_b: Any) -> Any:
+        """Merge two accumulators into one."""
+
+
+class CoMapFunction(Function):
+    """A map over two connected streams: one output per input of either."""
+
+    @abc.abstractmethod
+    def map1(self, value: Any) -> Any:
+        """Transform an element of the first stream."""
+
+    @abc.abstractmethod
+    def map2(self, value: Any) -> Any:
+        """Transform an element of the second stream."""
+
+
+class CoFlatMapFunction(Function):
+    """A flat map over two connected streams: zero or more outputs per input."""
+
+    @abc.abstractmethod
+    def flat_map1(self, value: Any) -> Iterable[Any] | None:
+        """Return (or yield) the outputs for an element of the first stream."""
+
+    @abc.abstractmethod
+    def flat_map2(self, value: Any) -> Iterable[Any] | None:
+        """Return (or yield) the outputs for an element of the second stream."""
+
+
+class _OutputContext(abc.ABC):
+    """What every process-function context offers."""
+
+    @abc.abstractmethod
+    def timestamp(self) -> int | None:
+        """The timestamp of the current element or firing timer, or None."""
+
+    @abc.abstractmethod
+    def output(self, output_tag: OutputTag, value: Any) -> None:
+        """Emit ``value`` to the side output ``output_tag`` (same as ``yield tag, value``)."""
+
+
+class _TimerContext(_OutputContext):
+    @abc.abstractmethod
+    def timer_service(self) -> TimerService:
+        """Query time; register timers (keyed streams only)."""
+
+
+class _KeyedContext(_TimerContext):
+    @abc.abstractmethod
+    def get_current_key(self) -> Any:
+        """The key of the element (or timer) being processed."""
+
+
+class _OnTimerContext(_KeyedContext):
+    @abc.abstractmethod
+    def time_domain(self) -> TimeDomain:
+        """Whether the firing timer is an event-time or processing-time timer."""
+
+
+class ProcessFunction(Function):
+    """Processes each element of a stream; may emit any number of outputs.
+
+    On a non-keyed stream the timer service can tell the time but not
+    register timers (timers are scoped to keys).
+    """
+
+    class Context(_TimerContext):
+        """Available in :meth:`process_element`."""
+
+    @abc.abstractmethod
+    def process_element(self, value: Any, ctx: ProcessFunction.Context) -> Iterable[Any] | None:
+        """Process one element; yield (or return) the outputs."""
+
+
+class KeyedProcessFunction(Function):
+    """Processes each element of a keyed stream, with keyed state and timers."""
+
+    class Context(_KeyedContext):
+        """Available in :meth:`process_element`."""
+
+    class OnTimerContext(_OnTimerContext):
+        """Available in :meth:`on_timer`."""
+
+    @abc.abstractmethod
+    def process_element(self, value: Any,
+                        ctx: KeyedProcessFunction.Context) -> Iterable[Any] | None:
+        """Process one element; yield (or return) the outputs."""
+
+    def on_timer(self, timestamp: int,  # noqa: B027 - optional hook, as in PyFlink
+                 ctx: KeyedProcessFunction.OnTimerContext) -> Iterable[Any] | None:
+        """A timer registered for ``ctx.get_current_key()`` fired at ``timestamp``."""
+
+
+class CoProcessFunction(Function):
+    """Processes the elements of two connected streams."""
+
+    class Context(_TimerContext):
+        """Available in the ``process_element`` methods."""
+
+    @abc.abstractmethod
+    def process_element1(self, value: Any,
+                         ctx: CoProcessFunction.Context) -> Iterable[Any] | None:
+        """Process an element of the first stream."""
+
+    @abc.abstractmethod
+    def process_element2(self, value: Any,
+                         ctx: CoProcessFunction.Context) -> Iterable[Any] | None:
+        """Process an element of the second stream."""
+
+
+class KeyedCoProcessFunction(Function):
+    """Processes the elements of two connected keyed streams, with keyed state and timers."""
+
+    class Context(_KeyedContext):
+        """Available in the ``process_element`` methods."""
+
+    class OnTimerContext(_OnTimerContext):
+        """Available in :meth:`on_timer`."""
+
+    @abc.abstractmethod
+    def process_element1(self, value: Any,
+                         ctx: KeyedCoProcessFunction.Context) -> Iterable[Any] | None:
+        """Process an element of the first stream."""
+
+    @abc.abstractmethod
+    def process_element2(self, value: Any,
+                         ctx: KeyedCoProcessFunction.Context) -> Iterable[Any] | None:
+        """Process an element of the second stream."""
+
+    def on_timer(self, timestamp: int,  # noqa: B027 - optional hook, as in PyFlink
+                 ctx: KeyedCoProcessFunction.OnTimerContext) -> Iterable[Any] | None:
+        """A timer registered for ``ctx.get_current_key()`` fired at ``timestamp``."""
+
+
+class BaseBroadcastProcessFunction(Function):
+    """What the broadcast process functions share."""
+
+    class BaseContext(_OutputContext):
+        """Available in every method of a broadcast process function."""
+
+        @abc.abstractmethod
+        def current_processing_time(self) -> int:
+            """The current processing time (epoch milliseconds)."""
+
+        @abc.abstractmethod
+        def current_watermark(self) -> int:
+            """The current event-time watermark."""
+
+    class Context(BaseContext):
+        """The broadcast side's context: read/write broadcast state."""
+
+        @abc.abstractmethod
+        def get_broadcast_state(self, state_descriptor: MapStateDescriptor) -> BroadcastState:
+            """The broadcast state registered with ``state_descriptor``."""
+
+    class ReadOnlyContext(BaseContext):
+        """The non-broadcast side's context: read-only broadcast state."""
+
+        @abc.abstractmethod
+        def get_broadcast_state(
+                self, state_descriptor: MapStateDescriptor) -> ReadOnlyBroadcastState:
+            """A read-only view of the broadcast state registered with ``state_descriptor``."""
+
+
+class BroadcastProcessFunction(BaseBroadcastProcessFunction):
+    """Connects a non-keyed stream with a broadcast stream carrying broadcast state."""
+
+    class Context(BaseBroadcastProcessFunction.Context):
+        """Available in :meth:`process_broadcast_element`."""
+
+    class ReadOnlyContext(BaseBroadcastProcessFunction.ReadOnlyContext):
+        """Available in :meth:`process_element`."""
+
+    @abc.abstractmethod
+    def process_element(self, value: Any,
+                        ctx: BroadcastProcessFunction.ReadOnlyContext) -> Iterable[Any] | None:
+        """Process an element of the non-broadcast stream."""
+
+    @abc.abstractmethod
+    def process_broadcast_element(self, value: Any,
+                                  ctx: BroadcastProcessFunction.Context) -> Iterable[Any] | None:
+        """Process an element of the broadcast stream (every instance sees each one)."""
+
+
+class KeyedBroadcastProcessFunction(BaseBroadcastProcessFunction):
+    """Connects a keyed stream with a broadcast stream carrying broadcast state."""
+
+    class Context(BaseBroadcastProcessFunction.Context):
+        """Available in :meth:`process_broadcast_element`."""
+
+    class ReadOnlyContext(BaseBroadcastProcessFunction.ReadOnlyContext):
+        """Available in :meth:`process_element`: keyed state, timers, read-only broadcast state."""
+
+        @abc.abstractmethod
+        def timer_service(self) -> TimerService:
+            """Query time and register timers for the current key."""
+
+        @abc.abstractmethod
+        def get_current_key(self) -> Any:
+            """The key of the element being processed."""
+
+    class OnTimerContext(ReadOnlyContext):
+        """Available in :meth:`on_timer`."""
+
+        @abc.abstractmethod
+        def time_domain(self) -> TimeDomain:
+            """Whether the firing timer is an event-time or processing-time timer."""
+
+    @abc.abstractmethod
+    def process_element(
+            self, value: Any,
+            ctx: KeyedBroadcastProcessFunction.ReadOnlyContext) -> Iterable[Any] | None:
+        """Process an element of the keyed stream."""
+
+    @abc.abstractmethod
+    def process_broadcast_element(
+            self, value: Any, ctx: KeyedBroadcastProcessFunction.Context) -> Iterable[Any] | None:
+        """Process an element of the broadcast stream (every instance sees each one)."""
+
+    def on_timer(self, timestamp: int,  # noqa: B027 - optional hook, as in PyFlink
+                 ctx: KeyedBroadcastProcessFunction.OnTimerContext) -> Iterable[Any] | None:
+        """A timer registered for ``ctx.get_current_key()`` fired at ``timestamp``."""
 
 
 def resolve(func: Any, method: str) -> tuple[Callable[..., Any], Function | None]:

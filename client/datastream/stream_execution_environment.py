@@ -14,7 +14,7 @@ from flink_py.common.runtime.config import FlinkConfig
 from flink_py.common.runtime.jobgraph import JobGraph, new_id
 from flink_py.datastream.data_stream import DataStream
 from flink_py.taskmanager.operators.sinks import CollectSinkOperator
-from flink_py.taskmanager.operators.sources import CollectionSourceOperator
+from flink_py.taskmanager.operators.sources import SourceReaderOperator
 
 __all__ = [
     "JobClient",
@@ -173,17 +173,70 @@ class StreamExecutionEnvironment:
 
     def from_collection(self, collection: Iterable[Any], type_info: Any = None) -> DataStream:
         """A non-parallel source emitting the elements of ``collection``."""
-        values = list(collection)
-        t = Transformation("source", "Collection Source", [], CollectionSourceOperator(values),
-                           type_info, non_parallel=True)
-        return DataStream(self, t)
+        from flink_py.datastream.connectors.collection import CollectionSource
+
+        return self._from_source(CollectionSource(collection, type_info), None,
+                                 "Collection Source", type_info)
 
     def from_source(self, source: Any, watermark_strategy: Any, source_name: str,
                     type_info: Any = None) -> DataStream:
-        """A stream from a (parallel) Source such as NumberSequenceSource."""
-        t = Transformation("source", source_name, [], source.create_operator(),
-                           type_info or getattr(source, "type_info", None))
+        """A stream from a Source (NumberSequenceSource, FileSource, your own...).
+
+        A source builder (``FileSource.for_record_stream_format(...)``) is
+        built first. ``type_info`` overrides the source's produced type.
+        """
+        from flink_py.datastream.connectors.source import Source
+
+        if not isinstance(source, Source) and hasattr(source, "build"):
+            source = source.build()
+        if not isinstance(source, Source):
+            msg = (f"from_source('{source_name}'): expected a Source (see "
+                   f"flink_py.datastream.connectors.source), got {type(source).__name__}")
+            raise TypeError(msg)
+        return self._from_source(source, watermark_strategy, source_name,
+                                 type_info or source.get_produced_type())
+
+    def _from_source(self, source: Any, watermark_strategy: Any, name: str,
+                     type_info: Any) -> DataStream:
+        t = Transformation("source", name, [], SourceReaderOperator(source, watermark_strategy),
+                           type_info, non_parallel=not source.is_parallel())
         return DataStream(self, t)
+
+    def add_source(self, source_func: Any, source_name: str = "Custom Source",
+                   type_info: Any = None) -> DataStream:
+        """A non-parallel stream from a legacy SourceFunction (``run(ctx)`` / ``cancel()``)."""
+        from flink_py.taskmanager.operators.source_function import SourceFunctionOperator
+
+        t = Transformation("source", source_name, [], SourceFunctionOperator(source_func),
+                           type_info, non_parallel=True)
+        return DataStream(self, t)
+
+    def read_text_file(self, file_path: str, charset_name: str = "UTF-8") -> DataStream:
+        """The lines of a file, or of every file below a directory, as STRING records.
+
+        Large files are cut into byte ranges read in parallel; every line is
+        read exactly once (a line belongs to the range holding its first
+        byte). A trailing ``\\r`` is removed from each line. Paths may be
+        local or any ``pyarrow.fs`` URI (``s3://``, ``hdfs://``...).
+        """
+        from flink_py.datastream.connectors.file_system import FileSource, StreamFormat
+
+        fmt = StreamFormat.text_line_format(charset_name, split_on_cr=False)
+        return self.from_source(FileSource.for_record_stream_format(fmt, file_path).build(),
+                                None, "Custom File Source")
+
+    def socket_text_stream(self, hostname: str, port: int, delimiter: str = "\n",
+                           max_retry: int = 0) -> DataStream:
+        """Lines read from a TCP socket (non-parallel), as Flink's ``socketTextStream``.
+
+        When the peer closes the connection the source reconnects after 500 ms
+        while fewer than ``max_retry`` attempts were made (``-1``: forever);
+        otherwise it ends, and the job finishes once the rest of it does.
+        """
+        from flink_py.datastream.connectors.socket import SocketTextSource
+
+        return self.from_source(SocketTextSource(hostname, port, delimiter, max_retry), None,
+                                "Socket Stream")
 
     # -- execution -----------------------------------------------------------
     def _mode(self) -> str:

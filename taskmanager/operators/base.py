@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Protocol
 
-from flink_py.datastream.functions import Function, RuntimeContext
+from flink_py.common.metrics import MetricGroup
+from flink_py.datastream.functions import Function, KeyedStateStore, RuntimeContext
 
 __all__ = [
     "OperatorContext",
@@ -45,11 +46,30 @@ class OperatorContext:
     job_id: str
     job_parameters: dict[str, str]
     services: Any = None  # worker services: collect client, config, ...
+    #: The task's ProcessingTimeService (``operators.timers``); fires on the task thread.
+    processing_time_service: Any = None
+    metric_group: MetricGroup | None = None
+    #: ``STREAMING`` or ``BATCH`` (``execution.runtime-mode`` as resolved for the job).
+    runtime_mode: str = "STREAMING"
 
-    def runtime_context(self) -> RuntimeContext:
-        """The user-facing RuntimeContext for this instance."""
+    def get_metric_group(self) -> MetricGroup:
+        """The metric group of this operator instance (scope ``<operator_name>.<subtask_index>``).
+
+        Reporters prepend the host/TaskManager/job part of Flink's operator scope.
+        """
+        if self.metric_group is None:
+            self.metric_group = MetricGroup(
+                [self.operator_name, str(self.subtask_index)],
+                {"<task_name>": self.task_name, "<operator_name>": self.operator_name,
+                 "<subtask_index>": str(self.subtask_index), "<job_id>": self.job_id})
+        return self.metric_group
+
+    def runtime_context(self, keyed_state_store: KeyedStateStore | None = None
+                        ) -> RuntimeContext:
+        """The user-facing RuntimeContext for this instance (with keyed state if given)."""
         return RuntimeContext(self.task_name, self.subtask_index, self.parallelism,
-                              self.max_parallelism, self.attempt, self.job_parameters)
+                              self.max_parallelism, self.attempt, self.job_parameters,
+                              self.get_metric_group(), keyed_state_store)
 
 
 class StreamOperator:
@@ -69,10 +89,14 @@ class StreamOperator:
         self.ctx = ctx
         self.output = output
 
+    def runtime_context(self) -> RuntimeContext:
+        """The RuntimeContext handed to the user function's ``open``."""
+        return self.ctx.runtime_context()
+
     def open(self) -> None:
         """Open the user function with its runtime context."""
         if isinstance(self.user_function, Function):
-            self.user_function.open(self.ctx.runtime_context())
+            self.user_function.open(self.runtime_context())
 
     def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
         """Process one batch of input records."""

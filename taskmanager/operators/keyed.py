@@ -1,48 +1,188 @@
-"""Keyed operators: rolling reduce and the built-in aggregations.
+"""Keyed operators: key context, rolling reduce, and map/flat_map/filter on a KeyedStream.
 
-The current value per key is keyed state. In STREAMING mode every input
-emits the updated value; in BATCH mode only the final value per key is
-emitted at end of input (Flink's batch execution of keyed reduce).
+Every keyed operator owns a keyed state backend (``taskmanager.state``) and a
+keyed timer service. Before user code sees a record, the operator makes the
+record's key the current key, so keyed state (``runtime_context.get_state``)
+and timers belong to that key.
+
+Rolling reduce: the current value per key is keyed state. In STREAMING mode
+every input emits the updated value; in BATCH mode only the final value per
+key is emitted at end of input (Flink's batch execution of keyed reduce).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flink_py.datastream.functions import resolve
+from flink_py.datastream.functions import RuntimeContext, resolve
+from flink_py.datastream.state import ValueStateDescriptor
 from flink_py.taskmanager.operators.base import StreamOperator
+from flink_py.taskmanager.operators.timers import LONG_MAX, InternalTimerService
+from flink_py.taskmanager.state import HeapKeyedStateBackend, KeyedStateBackend
 
-__all__ = ["ReduceOperator"]
+__all__ = [
+    "AbstractKeyedOperator",
+    "KeyedFilterOperator",
+    "KeyedFlatMapOperator",
+    "KeyedMapOperator",
+    "ReduceOperator",
+]
 
 _MISSING = object()
 
 
-class ReduceOperator(StreamOperator):
+class AbstractKeyedOperator(StreamOperator):
+    """Base of operators on keyed input: state backend, timers, key selectors.
+
+    Args:
+        key_selectors: one key selector per input (callables or KeySelectors).
+    """
+
+    def __init__(self, *key_selectors: Any) -> None:
+        super().__init__()
+        resolved = [resolve(k, "get_key") for k in key_selectors]
+        self.key_selectors = [f for f, _ in resolved]
+        self.key_selector = self.key_selectors[0]
+        self._key_functions = [fn for _, fn in resolved if fn is not None]
+        self.backend: KeyedStateBackend = None  # type: ignore[assignment]
+        self.timer_service: InternalTimerService = None  # type: ignore[assignment]
+
+    def create_keyed_state_backend(self) -> KeyedStateBackend:
+        """The backend holding this instance's keyed state (heap for now)."""
+        return HeapKeyedStateBackend(self.ctx.max_parallelism)
+
+    def runtime_context(self) -> RuntimeContext:  # noqa: D102
+        return self.ctx.runtime_context(keyed_state_store=self.backend)
+
+    def open(self) -> None:  # noqa: D102
+        self.backend = self.create_keyed_state_backend()
+        self.timer_service = InternalTimerService(self.backend, self.ctx.processing_time_service,
+                                                  self)
+        for fn in self._key_functions:
+            fn.open(self.ctx.runtime_context())
+        super().open()
+
+    def process_watermark(self, watermark: int) -> None:
+        """Event time advanced to ``watermark``: fire the due event-time timers."""
+        self.timer_service.advance_watermark(watermark)
+
+    def end_input(self) -> None:
+        """A bounded input ends with the maximum watermark: every event-time timer fires."""
+        if self.timer_service is not None and self.timer_service.num_event_time_timers():
+            self.process_watermark(LONG_MAX)
+
+    def on_event_time(self, timestamp: int, key: Any) -> None:
+        """An event-time timer fired (operators with user timers override this)."""
+
+    def on_processing_time(self, timestamp: int, key: Any) -> None:
+        """A processing-time timer fired (operators with user timers override this)."""
+
+    def close(self) -> None:  # noqa: D102
+        try:
+            super().close()
+            for fn in self._key_functions:
+                fn.close()
+        finally:
+            if self.backend is not None:
+                self.backend.close()
+
+
+class ReduceOperator(AbstractKeyedOperator):
     """``KeyedStream.reduce`` (also ``sum``/``min``/``max``/``min_by``/``max_by``)."""
 
     def __init__(self, key_selector: Any, func: Any, batch_mode: bool = False) -> None:
-        super().__init__()
-        self.key_selector, _ = resolve(key_selector, "get_key")
+        super().__init__(key_selector)
         self.func, self.user_function = resolve(func, "reduce")
         self.batch_mode = batch_mode
-        self.state: dict[Any, Any] = {}
+
+    def open(self) -> None:  # noqa: D102
+        super().open()
+        self.batch_mode = self.batch_mode or self.ctx.runtime_mode == "BATCH"
+        self.state = self.backend.get_internal_value_state(
+            ValueStateDescriptor("_reduce_state", None))
 
     def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
         key_of = self.key_selector
         reduce = self.func
-        state = self.state
-        get = state.get
+        get = self.state.get_internal
+        put = self.state.put_internal
         out: list[Any] = []
         append = out.append
         for v in values:
             k = key_of(v)
             cur = get(k, _MISSING)
             cur = v if cur is _MISSING else reduce(cur, v)
-            state[k] = cur
+            put(k, cur)
             append(cur)
         if not self.batch_mode:
             self.output.emit(out, timestamps)
 
     def end_input(self) -> None:  # noqa: D102
-        if self.batch_mode and self.state:
-            self.output.emit(list(self.state.values()), None)
+        super().end_input()
+        if self.batch_mode:
+            final = [v for _, v in self.state.items_internal()]
+            if final:
+                self.output.emit(final, None)
+
+
+class _KeyedRecordOperator(AbstractKeyedOperator):
+    """A record-at-a-time function on a keyed stream, with its key as current key."""
+
+    method = ""
+
+    def __init__(self, key_selector: Any, func: Any) -> None:
+        super().__init__(key_selector)
+        self.func, self.user_function = resolve(func, self.method)
+
+
+class KeyedMapOperator(_KeyedRecordOperator):
+    """``KeyedStream.map``: a map that may use keyed state."""
+
+    method = "map"
+
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
+        key_of, f, backend = self.key_selector, self.func, self.backend
+        out: list[Any] = []
+        append = out.append
+        for v in values:
+            backend.set_current_key(key_of(v))
+            append(f(v))
+        self.output.emit(out, timestamps)
+
+
+class KeyedFlatMapOperator(_KeyedRecordOperator):
+    """``KeyedStream.flat_map``: a flat map that may use keyed state."""
+
+    method = "flat_map"
+
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
+        key_of, f, backend = self.key_selector, self.func, self.backend
+        out: list[Any] = []
+        out_ts: list[int] | None = None if timestamps is None else []
+        for i, v in enumerate(values):
+            backend.set_current_key(key_of(v))
+            r = f(v)
+            if r is not None:
+                n = len(out)
+                out.extend(r)
+                if out_ts is not None:
+                    out_ts.extend([timestamps[i]] * (len(out) - n))  # type: ignore[index]
+        self.output.emit(out, out_ts)
+
+
+class KeyedFilterOperator(_KeyedRecordOperator):
+    """``KeyedStream.filter``: a filter that may use keyed state."""
+
+    method = "filter"
+
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
+        key_of, f, backend = self.key_selector, self.func, self.backend
+        keep = []
+        for v in values:
+            backend.set_current_key(key_of(v))
+            keep.append(bool(f(v)))
+        if timestamps is None:
+            self.output.emit([v for v, k in zip(values, keep) if k], None)
+        else:
+            self.output.emit([v for v, k in zip(values, keep) if k],
+                             [t for t, k in zip(timestamps, keep) if k])

@@ -6,6 +6,8 @@ import pickle
 import sys
 from typing import Any
 
+import cloudpickle
+
 from flink_py.datastream.functions import resolve
 from flink_py.taskmanager.operators.base import StreamOperator
 from flink_py.taskmanager.operators.formatting import java_string
@@ -90,7 +92,12 @@ class CollectSinkOperator(StreamOperator):
 
     def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
         if values:
-            payload = pickle.dumps(values, protocol=5)
+            try:
+                payload = pickle.dumps(values, protocol=5)
+            except (pickle.PicklingError, AttributeError, TypeError):
+                # Instances of classes that travelled by value (defined in the job's
+                # script): plain pickle only stores classes by reference.
+                payload = cloudpickle.dumps(values, protocol=5)
             self.ctx.services.push_collect(self.ctx, self.collect_id, payload, end=False)
 
     def close(self) -> None:  # noqa: D102

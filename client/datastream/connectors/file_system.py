@@ -1,0 +1,528 @@
+"""FileSource and FileSink, as in ``pyflink.datastream.connectors.file_system``.
+
+Reading::
+
+    source = FileSource.for_record_stream_format(
+        StreamFormat.text_line_format(), "/data/in").process_static_file_set().build()
+    ds = env.from_source(source, WatermarkStrategy.no_watermarks(), "file-source")
+
+A path is a file or a directory (every file below it, except names starting
+with ``.`` or ``_``), local or any ``pyarrow.fs`` URI. ``monitor_continuously(
+Duration.of_seconds(10))`` makes the source unbounded: new files under the
+paths are picked up at every discovery interval. Text files are cut into byte
+ranges read in parallel (see ``_file_source`` and ``_text_lines``); CSV
+(``flink_py.datastream.formats.csv``) and Parquet (``...formats.parquet``)
+files are read whole by one subtask each.
+
+Writing::
+
+    sink = (FileSink.for_row_format("/data/out", Encoder.simple_string_encoder())
+            .with_output_file_config(OutputFileConfig.builder().with_part_prefix("pre")
+                                     .with_part_suffix(".txt").build())
+            .with_rolling_policy(RollingPolicy.default_rolling_policy(part_size=1 << 20))
+            .build())
+    ds.sink_to(sink)
+
+Bucket directories, in-progress and final part names and the two-phase
+commit are described in ``_file_sink``. The default bucket assigner is
+``date_time_bucket_assigner()`` (``yyyy-MM-dd--HH`` of the processing time).
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime
+from typing import Any
+
+from flink_py.common.serialization import BulkWriterFactory, Encoder
+from flink_py.common.time import Duration
+from flink_py.datastream.connectors import _fs
+from flink_py.datastream.connectors._datetime_pattern import compile_pattern
+from flink_py.datastream.connectors._file_sink import (
+    FileCommitter,
+    FileSinkCommittable,
+    FileWriter,
+    PartFileInfo,
+)
+from flink_py.datastream.connectors._file_source import (
+    DEFAULT_MIN_SPLIT_SIZE,
+    ContinuousFileSplitEnumerator,
+    FileFormatReader,
+    FileSourceReader,
+    FileSourceSplit,
+    static_file_enumerator,
+)
+from flink_py.datastream.connectors.sink import Sink, WriterInitContext
+from flink_py.datastream.connectors.source import (
+    Boundedness,
+    Source,
+    SourceReaderContext,
+    SplitEnumerator,
+    SplitEnumeratorContext,
+)
+from flink_py.datastream.connectors.static_enumerator import StaticSplitEnumerator
+
+__all__ = [
+    "BasePathBucketAssigner",
+    "BucketAssigner",
+    "BulkFormat",
+    "BulkWriterFactory",
+    "DateTimeBucketAssigner",
+    "DefaultRollingPolicy",
+    "FileSink",
+    "FileSinkCommittable",
+    "FileSource",
+    "FileSourceBuilder",
+    "FileSourceSplit",
+    "OnCheckpointRollingPolicy",
+    "OutputFileConfig",
+    "PartFileInfo",
+    "RollingPolicy",
+    "StreamFormat",
+]
+
+
+# ---- formats -----------------------------------------------------------------------------
+
+
+class StreamFormat(abc.ABC):
+    """Reads the records of a file from a byte stream (text lines, CSV)."""
+
+    @abc.abstractmethod
+    def create_reader(self, split: FileSourceSplit) -> FileFormatReader:
+        """A reader of ``split``, starting at ``split.reader_position`` if set."""
+
+    def is_splittable(self) -> bool:
+        """Whether a file may be cut into byte ranges read by different subtasks."""
+        return False
+
+    def get_produced_type(self) -> Any:
+        """The records' TypeInformation."""
+        return None
+
+    @staticmethod
+    def text_line_format(charset_name: str = "UTF-8", split_on_cr: bool = True) -> StreamFormat:
+        """Lines of text (``\\n``, ``\\r\\n`` and ``\\r`` end a line), as STRING records.
+
+        Args:
+            charset_name: an ASCII-compatible charset.
+            split_on_cr: flink-py: with False only ``\\n`` ends a line and a
+                trailing ``\\r`` is removed (``read_text_file``'s behaviour).
+        """
+        return _TextLineFormat(charset_name, split_on_cr)
+
+
+class _TextLineFormat(StreamFormat):
+    def __init__(self, charset_name: str, split_on_cr: bool) -> None:
+        from flink_py.datastream.connectors._text_lines import check_charset
+
+        self.charset_name = charset_name
+        self.encoding = check_charset(charset_name)
+        self.split_on_cr = split_on_cr
+
+    def create_reader(self, split: FileSourceSplit) -> FileFormatReader:
+        from flink_py.datastream.connectors._text_lines import TextLineReader
+
+        return TextLineReader(split, self.encoding, self.split_on_cr)
+
+    def is_splittable(self) -> bool:
+        return True
+
+    def get_produced_type(self) -> Any:
+        from flink_py.common.typeinfo import Types
+
+        return Types.STRING()
+
+    def __repr__(self) -> str:
+        return f"TextLineInputFormat({self.charset_name!r})"
+
+
+class BulkFormat(abc.ABC):
+    """Reads batches of records of a whole file (columnar formats: Parquet)."""
+
+    @abc.abstractmethod
+    def create_reader(self, split: FileSourceSplit) -> FileFormatReader:
+        """A reader of ``split``, starting at ``split.reader_position`` if set."""
+
+    def is_splittable(self) -> bool:
+        """Bulk files are read whole by one subtask."""
+        return False
+
+    def get_produced_type(self) -> Any:
+        """The records' TypeInformation."""
+        return None
+
+
+# ---- FileSource ----------------------------------------------------------------------------
+
+
+class FileSource(Source[FileSourceSplit, Any]):
+    """Reads files in batch (``process_static_file_set``) or streaming (``monitor_continuously``)."""
+
+    def __init__(self, fmt: StreamFormat | BulkFormat, paths: list[str],
+                 discovery_interval: Duration | None, min_split_size: int) -> None:
+        if not paths:
+            raise ValueError("FileSource: at least one path is needed")
+        self.format = fmt
+        self.paths = [_fs.absolute(p) for p in paths]
+        self.discovery_interval = discovery_interval
+        self.min_split_size = min_split_size
+
+    @staticmethod
+    def for_record_stream_format(stream_format: StreamFormat, *paths: str) -> FileSourceBuilder:
+        """A builder for a source reading ``paths`` with a StreamFormat."""
+        if not isinstance(stream_format, StreamFormat):
+            raise TypeError(f"FileSource.for_record_stream_format: expected a StreamFormat, "
+                            f"got {type(stream_format).__name__}")
+        return FileSourceBuilder(stream_format, list(paths))
+
+    @staticmethod
+    def for_bulk_file_format(bulk_format: BulkFormat, *paths: str) -> FileSourceBuilder:
+        """A builder for a source reading ``paths`` with a BulkFormat (Parquet)."""
+        if not isinstance(bulk_format, BulkFormat):
+            raise TypeError(f"FileSource.for_bulk_file_format: expected a BulkFormat, "
+                            f"got {type(bulk_format).__name__}")
+        return FileSourceBuilder(bulk_format, list(paths))
+
+    def get_boundedness(self) -> Boundedness:  # noqa: D102
+        return (Boundedness.BOUNDED if self.discovery_interval is None
+                else Boundedness.CONTINUOUS_UNBOUNDED)
+
+    def get_produced_type(self) -> Any:  # noqa: D102
+        return self.format.get_produced_type()
+
+    def create_enumerator(self, enum_context: SplitEnumeratorContext[FileSourceSplit]
+                          ) -> SplitEnumerator[FileSourceSplit, Any]:  # noqa: D102
+        if self.discovery_interval is None:
+            return static_file_enumerator(enum_context, self.paths, self.format.is_splittable(),
+                                          self.min_split_size)
+        return ContinuousFileSplitEnumerator(enum_context, self.paths,
+                                             max(1, self.discovery_interval.to_millis()))
+
+    def restore_enumerator(self, enum_context: SplitEnumeratorContext[FileSourceSplit],
+                           checkpoint: Any) -> SplitEnumerator[FileSourceSplit, Any]:  # noqa: D102
+        if self.discovery_interval is None:
+            return StaticSplitEnumerator(enum_context, [], restored=checkpoint)
+        return ContinuousFileSplitEnumerator(enum_context, self.paths,
+                                             max(1, self.discovery_interval.to_millis()),
+                                             restored=checkpoint)
+
+    def create_reader(self, reader_context: SourceReaderContext) -> FileSourceReader:  # noqa: D102
+        return FileSourceReader(reader_context, self.format)
+
+
+class FileSourceBuilder:
+    """Configures a :class:`FileSource`; ``build()`` creates it."""
+
+    def __init__(self, fmt: StreamFormat | BulkFormat, paths: list[str]) -> None:
+        self._format = fmt
+        self._paths = paths
+        self._interval: Duration | None = None
+        self._min_split_size = DEFAULT_MIN_SPLIT_SIZE
+
+    def monitor_continuously(self, discovery_interval: Duration) -> FileSourceBuilder:
+        """Streaming mode: look for new files every ``discovery_interval``."""
+        interval = Duration.of(discovery_interval)
+        if interval.to_millis() <= 0:
+            raise ValueError("FileSource.monitor_continuously: the discovery interval must be "
+                             "positive")
+        self._interval = interval
+        return self
+
+    def process_static_file_set(self) -> FileSourceBuilder:
+        """Batch mode (the default): read the files present at start, then end."""
+        self._interval = None
+        return self
+
+    def set_min_split_size(self, size_bytes: int) -> FileSourceBuilder:
+        """flink-py: the smallest byte range a splittable file is cut into."""
+        if size_bytes < 1:
+            raise ValueError("FileSource: the split size must be positive")
+        self._min_split_size = int(size_bytes)
+        return self
+
+    def build(self) -> FileSource:
+        """The configured source."""
+        return FileSource(self._format, self._paths, self._interval, self._min_split_size)
+
+
+# ---- FileSink: policies, assigners, config -------------------------------------------------------
+
+
+class BucketAssigner(abc.ABC):
+    """Chooses the bucket (sub-directory of the base path) of each record."""
+
+    @abc.abstractmethod
+    def get_bucket_id(self, element: Any, context: Any) -> str:
+        """The bucket of ``element`` ("" is the base path itself)."""
+
+    @staticmethod
+    def base_path_bucket_assigner() -> BucketAssigner:
+        """All files directly in the base path."""
+        return BasePathBucketAssigner()
+
+    @staticmethod
+    def date_time_bucket_assigner(format_str: str = "yyyy-MM-dd--HH",
+                                  timezone_id: str | None = None) -> BucketAssigner:
+        """Buckets named by the processing time, formatted with a Java pattern."""
+        return DateTimeBucketAssigner(format_str, timezone_id)
+
+
+class BasePathBucketAssigner(BucketAssigner):
+    """No bucketing: every part file goes to the base path."""
+
+    def get_bucket_id(self, element: Any, context: Any) -> str:  # noqa: D102
+        return ""
+
+
+class DateTimeBucketAssigner(BucketAssigner):
+    """Buckets from the current processing time (``yyyy-MM-dd--HH`` by default)."""
+
+    def __init__(self, format_str: str = "yyyy-MM-dd--HH", timezone_id: str | None = None) -> None:
+        compile_pattern(format_str)  # a bad pattern fails when the sink is defined
+        if timezone_id is not None:
+            import zoneinfo
+
+            try:
+                zoneinfo.ZoneInfo(timezone_id)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"date_time_bucket_assigner: unknown time zone "
+                                 f"'{timezone_id}'") from None
+        self.format_str = format_str
+        self.timezone_id = timezone_id
+        self._fmt: Any = None
+
+    def get_bucket_id(self, element: Any, context: Any) -> str:  # noqa: D102
+        if self._fmt is None:
+            self._fmt = compile_pattern(self.format_str)
+            if self.timezone_id is not None:
+                import zoneinfo
+
+                self._tz: Any = zoneinfo.ZoneInfo(self.timezone_id)
+            else:
+                self._tz = None
+        ms = context.current_processing_time()
+        if self._tz is None:
+            dt = datetime.datetime.fromtimestamp(ms / 1000.0)  # noqa: DTZ006 - system zone, as Flink
+        else:
+            dt = datetime.datetime.fromtimestamp(ms / 1000.0, self._tz)
+        return self._fmt(dt)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"format_str": self.format_str, "timezone_id": self.timezone_id, "_fmt": None}
+
+
+class RollingPolicy(abc.ABC):
+    """When an in-progress part file is closed and a new one opened."""
+
+    @abc.abstractmethod
+    def should_roll_on_checkpoint(self, part_file_state: PartFileInfo) -> bool:
+        """Roll when a checkpoint is taken."""
+
+    @abc.abstractmethod
+    def should_roll_on_event(self, part_file_state: PartFileInfo, element: Any) -> bool:
+        """Roll before writing ``element``."""
+
+    @abc.abstractmethod
+    def should_roll_on_processing_time(self, part_file_state: PartFileInfo,
+                                       current_time: int) -> bool:
+        """Roll at the periodic bucket check."""
+
+    @staticmethod
+    def default_rolling_policy(part_size: int = 1024 * 1024 * 128,
+                               rollover_interval: Any = 60 * 1000,
+                               inactivity_interval: Any = 60 * 1000) -> DefaultRollingPolicy:
+        """Roll at ``part_size`` bytes, after ``rollover_interval``, or when idle that long.
+
+        Intervals are milliseconds (or a Duration / Time).
+        """
+        return DefaultRollingPolicy(part_size, rollover_interval, inactivity_interval)
+
+    @staticmethod
+    def on_checkpoint_rolling_policy() -> OnCheckpointRollingPolicy:
+        """Roll only at checkpoints (and the end of input)."""
+        return OnCheckpointRollingPolicy()
+
+
+class DefaultRollingPolicy(RollingPolicy):
+    """Size, age and inactivity based rolling (Flink's defaults: 128 MiB, 60 s, 60 s)."""
+
+    def __init__(self, part_size: int = 1024 * 1024 * 128, rollover_interval: Any = 60 * 1000,
+                 inactivity_interval: Any = 60 * 1000) -> None:
+        self.part_size = int(part_size)
+        self.rollover_interval = Duration.of(rollover_interval).to_millis()
+        self.inactivity_interval = Duration.of(inactivity_interval).to_millis()
+        for name, v in (("part_size", self.part_size),
+                        ("rollover_interval", self.rollover_interval),
+                        ("inactivity_interval", self.inactivity_interval)):
+            if v <= 0:
+                raise ValueError(f"default_rolling_policy: {name} must be positive, got {v}")
+
+    def should_roll_on_checkpoint(self, part_file_state: PartFileInfo) -> bool:  # noqa: D102
+        return part_file_state.size > self.part_size
+
+    def should_roll_on_event(self, part_file_state: PartFileInfo, element: Any) -> bool:  # noqa: D102
+        return part_file_state.size > self.part_size
+
+    def should_roll_on_processing_time(self, part_file_state: PartFileInfo,
+                                       current_time: int) -> bool:  # noqa: D102
+        return (current_time - part_file_state.creation_time >= self.rollover_interval
+                or current_time - part_file_state.last_update_time >= self.inactivity_interval)
+
+
+class OnCheckpointRollingPolicy(RollingPolicy):
+    """Rolls at every checkpoint only (the policy of bulk formats)."""
+
+    def should_roll_on_checkpoint(self, part_file_state: PartFileInfo) -> bool:  # noqa: D102
+        return True
+
+    def should_roll_on_event(self, part_file_state: PartFileInfo, element: Any) -> bool:  # noqa: D102
+        return False
+
+    def should_roll_on_processing_time(self, part_file_state: PartFileInfo,
+                                       current_time: int) -> bool:  # noqa: D102
+        return False
+
+
+class OutputFileConfig:
+    """Part file name prefix and suffix (``part`` and none by default)."""
+
+    def __init__(self, part_prefix: str = "part", part_suffix: str = "") -> None:
+        if "/" in part_prefix or "/" in part_suffix:
+            raise ValueError("OutputFileConfig: the part prefix and suffix must not contain '/'")
+        self._prefix = part_prefix
+        self._suffix = part_suffix
+
+    @staticmethod
+    def builder() -> OutputFileConfig.OutputFileConfigBuilder:
+        """A builder."""
+        return OutputFileConfig.OutputFileConfigBuilder()
+
+    def get_part_prefix(self) -> str:
+        """The prefix of part file names."""
+        return self._prefix
+
+    def get_part_suffix(self) -> str:
+        """The suffix of part file names."""
+        return self._suffix
+
+    class OutputFileConfigBuilder:
+        """Builds an :class:`OutputFileConfig`."""
+
+        def __init__(self) -> None:
+            self.part_prefix = "part"
+            self.part_suffix = ""
+
+        def with_part_prefix(self, prefix: str) -> OutputFileConfig.OutputFileConfigBuilder:
+            """Set the prefix."""
+            self.part_prefix = prefix
+            return self
+
+        def with_part_suffix(self, suffix: str) -> OutputFileConfig.OutputFileConfigBuilder:
+            """Set the suffix."""
+            self.part_suffix = suffix
+            return self
+
+        def build(self) -> OutputFileConfig:
+            """The config."""
+            return OutputFileConfig(self.part_prefix, self.part_suffix)
+
+
+# ---- FileSink ----------------------------------------------------------------------------------
+
+
+class FileSink(Sink[FileSinkCommittable]):
+    """Writes records into bucketed part files; two-phase commit (see ``_file_sink``)."""
+
+    def __init__(self, base_path: str, encoder: Encoder | None,
+                 bulk_factory: BulkWriterFactory | None, assigner: BucketAssigner,
+                 policy: RollingPolicy, output_config: OutputFileConfig,
+                 bucket_check_interval_ms: int) -> None:
+        self.base_path = _fs.absolute(base_path)
+        self.encoder = encoder
+        self.bulk_factory = bulk_factory
+        self.assigner = assigner
+        self.policy = policy
+        self.output_config = output_config
+        self.bucket_check_interval_ms = bucket_check_interval_ms
+
+    def set_input_type(self, type_info: Any) -> None:  # noqa: D102
+        target = self.encoder if self.encoder is not None else self.bulk_factory
+        if target is not None:
+            target.set_input_type(type_info)
+
+    def create_writer(self, context: WriterInitContext) -> FileWriter:  # noqa: D102
+        return FileWriter(self.base_path, self.encoder, self.bulk_factory, self.assigner,
+                          self.policy, self.output_config, self.bucket_check_interval_ms,
+                          context.get_subtask_id(), context.get_processing_time_service())
+
+    def create_committer(self) -> FileCommitter:  # noqa: D102
+        return FileCommitter()
+
+    class _Builder:
+        def __init__(self, base_path: str, encoder: Encoder | None,
+                     bulk_factory: BulkWriterFactory | None, policy: RollingPolicy) -> None:
+            self._base_path = base_path
+            self._encoder = encoder
+            self._bulk_factory = bulk_factory
+            self._assigner: BucketAssigner = DateTimeBucketAssigner()
+            self._policy = policy
+            self._config = OutputFileConfig()
+            self._check_interval = 60_000
+
+        def with_bucket_check_interval(self, interval: int) -> Any:
+            """How often (ms) time-based rolling is checked."""
+            if int(interval) <= 0:
+                raise ValueError("FileSink: the bucket check interval must be positive")
+            self._check_interval = int(interval)
+            return self
+
+        def with_bucket_assigner(self, bucket_assigner: BucketAssigner) -> Any:
+            """Choose the bucket of each record."""
+            if not hasattr(bucket_assigner, "get_bucket_id"):
+                raise TypeError("FileSink: the bucket assigner needs get_bucket_id(element, "
+                                "context)")
+            self._assigner = bucket_assigner
+            return self
+
+        def with_rolling_policy(self, rolling_policy: RollingPolicy) -> Any:
+            """When part files roll."""
+            if not isinstance(rolling_policy, RollingPolicy):
+                raise TypeError(f"FileSink: expected a RollingPolicy, got "
+                                f"{type(rolling_policy).__name__}")
+            self._policy = rolling_policy
+            return self
+
+        def with_output_file_config(self, output_file_config: OutputFileConfig) -> Any:
+            """Part file prefix and suffix."""
+            self._config = output_file_config
+            return self
+
+        def build(self) -> FileSink:
+            """The configured sink."""
+            return FileSink(self._base_path, self._encoder, self._bulk_factory, self._assigner,
+                            self._policy, self._config, self._check_interval)
+
+    class RowFormatBuilder(_Builder):
+        """Builds a row-format FileSink (an Encoder per record)."""
+
+    class BulkFormatBuilder(_Builder):
+        """Builds a bulk-format FileSink (a BulkWriter per part file)."""
+
+    @staticmethod
+    def for_row_format(base_path: str, encoder: Encoder) -> FileSink.RowFormatBuilder:
+        """Row format: each record encoded by ``encoder``; DefaultRollingPolicy."""
+        if not isinstance(encoder, Encoder):
+            raise TypeError(f"FileSink.for_row_format: expected an Encoder, got "
+                            f"{type(encoder).__name__}")
+        return FileSink.RowFormatBuilder(base_path, encoder, None, DefaultRollingPolicy())
+
+    @staticmethod
+    def for_bulk_format(base_path: str, writer_factory: BulkWriterFactory
+                        ) -> FileSink.BulkFormatBuilder:
+        """Bulk format (Parquet): rolls on checkpoint and at the end of input."""
+        if not isinstance(writer_factory, BulkWriterFactory):
+            raise TypeError(f"FileSink.for_bulk_format: expected a BulkWriterFactory, got "
+                            f"{type(writer_factory).__name__}")
+        return FileSink.BulkFormatBuilder(base_path, None, writer_factory,
+                                          OnCheckpointRollingPolicy())

@@ -1,0 +1,1 @@
+"""File formats (``pyflink.datastream.formats``): :mod:`.csv` and :mod:`.parquet`, via pyarrow."""

@@ -1,0 +1,224 @@
+"""Timers: the task's processing-time service and the keyed timer service.
+
+* :class:`ProcessingTimeService` is one per task. Operators register
+  wall-clock callbacks; the task thread fires the due ones between batches
+  (and wakes up for them when idle), so callbacks never race with record
+  processing, like Flink's mailbox.
+* :class:`InternalTimerService` is one per keyed operator instance. It keeps
+  event-time and processing-time timers per (timestamp, key), deduplicated as
+  in Flink, and calls the operator back with the timer's key as the current
+  key. Event-time timers fire when :meth:`InternalTimerService.advance_watermark`
+  passes them; a bounded input ends with the maximum watermark, so all of
+  them fire at its end.
+* :class:`NonKeyedTimerService` tells the time on non-keyed streams and
+  refuses timers, as Flink does.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from flink_py.datastream.timerservice import TimerService
+
+__all__ = [
+    "LONG_MAX",
+    "LONG_MIN",
+    "InternalTimerService",
+    "NonKeyedTimerService",
+    "ProcessingTimeService",
+    "TimerTarget",
+]
+
+#: Flink's Long.MIN_VALUE: the watermark before the first one.
+LONG_MIN = -(1 << 63)
+#: Flink's Long.MAX_VALUE: the watermark at the end of a bounded input.
+LONG_MAX = (1 << 63) - 1
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ProcessingTimeService:
+    """Wall-clock callbacks of one task, fired on the task thread.
+
+    Attributes:
+        next_due: epoch seconds of the earliest registered callback, or None.
+    """
+
+    def __init__(self, clock: Callable[[], int] = _now_ms) -> None:
+        self._clock = clock
+        self._heap: list[tuple[int, int, Callable[[int], None]]] = []
+        self._seq = itertools.count()
+        self.next_due: float | None = None
+
+    def current_processing_time(self) -> int:
+        """Epoch milliseconds."""
+        return self._clock()
+
+    def register_timer(self, timestamp: int, callback: Callable[[int], None]) -> None:
+        """Call ``callback(timestamp)`` once the clock reaches ``timestamp`` (ms)."""
+        heapq.heappush(self._heap, (timestamp, next(self._seq), callback))
+        self.next_due = self._heap[0][0] / 1000.0
+
+    def fire_due(self) -> bool:
+        """Run every callback whose time has come; True if any ran."""
+        heap = self._heap
+        fired = False
+        while heap and heap[0][0] <= self._clock():
+            timestamp, _, callback = heapq.heappop(heap)
+            fired = True
+            callback(timestamp)
+        self.next_due = heap[0][0] / 1000.0 if heap else None
+        return fired
+
+
+class TimerTarget(Protocol):
+    """The operator a keyed timer service calls back."""
+
+    def on_event_time(self, timestamp: int, key: Any) -> None:
+        """An event-time timer of ``key`` fired."""
+
+    def on_processing_time(self, timestamp: int, key: Any) -> None:
+        """A processing-time timer of ``key`` fired."""
+
+
+class _TimerQueue:
+    """Timers of one domain: a heap of (timestamp, seq, key) plus a live set."""
+
+    def __init__(self) -> None:
+        self.heap: list[tuple[int, int, Any]] = []
+        self.live: dict[tuple[int, Any], int] = {}
+        self._seq = itertools.count()
+
+    def add(self, timestamp: int, key: Any) -> bool:
+        """Add a timer; False if it already exists."""
+        if (timestamp, key) in self.live:
+            return False
+        seq = next(self._seq)
+        self.live[(timestamp, key)] = seq
+        heapq.heappush(self.heap, (timestamp, seq, key))
+        return True
+
+    def delete(self, timestamp: int, key: Any) -> None:
+        self.live.pop((timestamp, key), None)
+
+    def pop_due(self, time_: int) -> tuple[int, Any] | None:
+        """The next live timer at or before ``time_``, removed; or None."""
+        heap, live = self.heap, self.live
+        while heap and heap[0][0] <= time_:
+            timestamp, seq, key = heapq.heappop(heap)
+            if live.get((timestamp, key)) == seq:
+                del live[(timestamp, key)]
+                return timestamp, key
+        return None
+
+    def __len__(self) -> int:
+        return len(self.live)
+
+
+class InternalTimerService(TimerService):
+    """Keyed timers of one operator instance.
+
+    Args:
+        key_context: has ``current_key`` (the keyed state backend); timers
+            are registered for it.
+        processing_time_service: the task's service, or None when the
+            operator runs outside a task (processing-time timers then fail).
+        target: the operator to call back.
+    """
+
+    def __init__(self, key_context: Any, processing_time_service: ProcessingTimeService | None,
+                 target: TimerTarget) -> None:
+        self._keys = key_context
+        self._pts = processing_time_service
+        self._target = target
+        self._event = _TimerQueue()
+        self._processing = _TimerQueue()
+        self._scheduled: set[int] = set()
+        self.current_watermark_value = LONG_MIN
+
+    # -- TimerService ----------------------------------------------------------
+    def current_processing_time(self) -> int:  # noqa: D102
+        return self._pts.current_processing_time() if self._pts is not None else _now_ms()
+
+    def current_watermark(self) -> int:  # noqa: D102
+        return self.current_watermark_value
+
+    def register_event_time_timer(self, timestamp: int) -> None:  # noqa: D102
+        self._event.add(int(timestamp), self._keys.current_key)
+
+    def delete_event_time_timer(self, timestamp: int) -> None:  # noqa: D102
+        self._event.delete(int(timestamp), self._keys.current_key)
+
+    def register_processing_time_timer(self, timestamp: int) -> None:  # noqa: D102
+        timestamp = int(timestamp)
+        if self._pts is None:
+            raise RuntimeError("processing-time timers need a running task")
+        if self._processing.add(timestamp, self._keys.current_key) and \
+                timestamp not in self._scheduled:
+            self._scheduled.add(timestamp)
+            self._pts.register_timer(timestamp, self._on_processing_time)
+
+    def delete_processing_time_timer(self, timestamp: int) -> None:  # noqa: D102
+        self._processing.delete(int(timestamp), self._keys.current_key)
+
+    # -- firing ------------------------------------------------------------------
+    def advance_watermark(self, watermark: int) -> None:
+        """Fire every event-time timer at or before ``watermark`` (in timestamp order)."""
+        self.current_watermark_value = max(self.current_watermark_value, watermark)
+        queue, target = self._event, self._target
+        while True:
+            timer = queue.pop_due(watermark)
+            if timer is None:
+                return
+            target.on_event_time(*timer)
+
+    def _on_processing_time(self, timestamp: int) -> None:
+        self._scheduled.discard(timestamp)
+        queue, target = self._processing, self._target
+        while True:
+            timer = queue.pop_due(timestamp)
+            if timer is None:
+                return
+            target.on_processing_time(*timer)
+
+    def num_event_time_timers(self) -> int:
+        """Pending event-time timers."""
+        return len(self._event)
+
+    def num_processing_time_timers(self) -> int:
+        """Pending processing-time timers."""
+        return len(self._processing)
+
+
+class NonKeyedTimerService(TimerService):
+    """The timer service of a function on a non-keyed stream: time only."""
+
+    _MESSAGE = "Setting timers is only supported on a keyed streams."
+
+    def __init__(self, processing_time_service: ProcessingTimeService | None) -> None:
+        self._pts = processing_time_service
+        self.current_watermark_value = LONG_MIN
+
+    def current_processing_time(self) -> int:  # noqa: D102
+        return self._pts.current_processing_time() if self._pts is not None else _now_ms()
+
+    def current_watermark(self) -> int:  # noqa: D102
+        return self.current_watermark_value
+
+    def register_processing_time_timer(self, timestamp: int) -> None:  # noqa: D102
+        raise RuntimeError(self._MESSAGE)
+
+    def register_event_time_timer(self, timestamp: int) -> None:  # noqa: D102
+        raise RuntimeError(self._MESSAGE)
+
+    def delete_processing_time_timer(self, timestamp: int) -> None:  # noqa: D102
+        raise RuntimeError(self._MESSAGE)
+
+    def delete_event_time_timer(self, timestamp: int) -> None:  # noqa: D102
+        raise RuntimeError(self._MESSAGE)

@@ -1,0 +1,107 @@
+"""Helpers for the DataStream API tests (tests/test_api_*.py).
+
+* ``session_cluster``: one embedded LocalCluster (2 slots) per test module;
+  ``cluster_env`` points ``get_execution_environment()`` at it. Jobs then go
+  through the whole client -> JobManager -> TaskManager path without paying
+  for a cluster start each.
+* ``by_value``: test modules register themselves so their functions and
+  classes travel inside the job (slot workers cannot import ``tests``).
+* Sequencing: two inputs of a two-input operator are not ordered against
+  each other. ``sequenced`` builds one single-element source per element,
+  each released only after the previous element was processed (the function
+  under test calls ``mark_done``), so a test can pin down an interleaving.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import pytest
+
+from flink_py.client.context import ClientContext, set_context
+from flink_py.client.local_cluster import LocalCluster
+from flink_py.common.runtime.config import FlinkConfig
+
+__all__ = ["by_value", "cluster_env", "mark_done", "sequenced", "session_cluster",
+           "wait_for_markers"]
+
+
+def by_value(module_name: str) -> None:
+    """Pickle the functions of ``module_name`` by value (call at import)."""
+    cloudpickle.register_pickle_by_value(sys.modules[module_name])
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def session_cluster() -> Iterator[LocalCluster]:
+    """An embedded JobManager + TaskManager (2 slot workers) for a test module."""
+    with LocalCluster(FlinkConfig(), slots=2) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def cluster_env(session_cluster: LocalCluster) -> Iterator[LocalCluster]:
+    """Run the jobs of a test on the module's cluster."""
+    set_context(ClientContext(config=FlinkConfig(), jobmanager=session_cluster.address))
+    try:
+        yield session_cluster
+    finally:
+        set_context(None)
+
+
+def mark_done(directory: str, seq: int, subtask: int) -> None:
+    """Record that ``subtask`` has processed element ``seq``."""
+    Path(directory, f"done-{seq}-{subtask}").touch()
+
+
+def wait_for_markers(directory: str, seq: int, count: int, timeout: float = 60.0) -> None:
+    """Block until ``count`` subtasks have processed element ``seq``."""
+    deadline = time.monotonic() + timeout
+    prefix = f"done-{seq}-"
+    while sum(1 for n in os.listdir(directory) if n.startswith(prefix)) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"element {seq} was not processed by {count} subtask(s) "
+                               f"within {timeout} s")
+        time.sleep(0.002)
+
+
+class _Gate:
+    """A map that releases element ``seq`` once element ``seq - 1`` is done."""
+
+    def __init__(self, directory: str, seq: int, need: int) -> None:
+        self.directory = directory
+        self.seq = seq
+        self.need = need
+
+    def __call__(self, value: Any) -> Any:
+        if self.seq > 0:
+            wait_for_markers(self.directory, self.seq - 1, self.need)
+        return value
+
+
+def sequenced(env: Any, directory: str, items: list[tuple[int, Any]],
+              done_counts: list[int]) -> list[Any]:
+    """One stream per input: ``items`` are ``(input, value)`` in the intended order.
+
+    Element ``i`` is emitted as ``(i, value)`` on stream ``input`` once
+    ``done_counts[i - 1]`` subtasks have called ``mark_done(directory, i - 1, ...)``.
+
+    Returns:
+        The streams, by input index, each the union of its elements' sources.
+    """
+    streams: dict[int, list[Any]] = {}
+    for seq, (index, value) in enumerate(items):
+        need = done_counts[seq - 1] if seq > 0 else 0
+        ds = env.from_collection([(seq, value)]).map(_Gate(directory, seq, need))
+        streams.setdefault(index, []).append(ds)
+    out = []
+    for index in sorted(streams):
+        first, *rest = streams[index]
+        out.append(first.union(*rest) if rest else first)
+    return out
