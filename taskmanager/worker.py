@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import gc
 import logging
 import os
 import pickle
@@ -161,6 +162,21 @@ class SlotWorker:
             self.services.close()
 
 
+def _tune_gc() -> None:
+    """Make the cyclic garbage collector cheap for record processing.
+
+    Operators allocate millions of short-lived tuples; with CPython's default
+    generation-0 threshold (700) the collector runs every few hundred records
+    and re-traverses the young objects, costing 30-50% of a simple pipeline.
+    Startup objects are frozen (never traversed again) and the young
+    generation is collected every 50,000 container allocations instead.
+    Reference counting still frees acyclic garbage immediately.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def _die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent exits."""
     try:
@@ -188,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the TaskManager decides when we stop
+    _tune_gc()
     sock = socket.socket(fileno=args.control_fd)
     control = Connection(sock.detach())
     worker = SlotWorker(control, args.jobmanager, args.tm_id, args.bind_host,
