@@ -38,8 +38,8 @@ def plain_loop(lines: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def flink_run(lines: list[str], parallelism: int, slots: int, taskmanagers: int) -> float:
-    config = FlinkConfig()
+def flink_run(lines: list[str], parallelism: int, slots: int, taskmanagers: int,
+              config: FlinkConfig) -> float:
     with LocalCluster(config, slots=slots, taskmanagers=taskmanagers) as cluster:
         set_context(ClientContext(config=config, jobmanager=cluster.address))
         try:
@@ -62,7 +62,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("-D", dest="props", action="append", default=[], metavar="KEY=VALUE",
+                        help="configuration for the embedded cluster (repeatable)")
     args = parser.parse_args()
+    config = FlinkConfig.from_dict(dict(kv.split("=", 1) for kv in args.props))
     lines = make_lines(args.lines)
     words = 5 * len(lines)
     runs = [("p=1, 1 TM x 1 slot", 1, 1, 1), ("p=2, 2 TMs x 1 slot", 2, 1, 2),
@@ -71,7 +74,7 @@ def main() -> None:
     for _ in range(args.repeat):
         for name, p, slots, tms in runs:
             base = min(plain_loop(lines) for _ in range(2))
-            t = flink_run(lines, p, slots, tms)
+            t = flink_run(lines, p, slots, tms, config)
             ratio = base / t
             results[name] = max(results.get(name, 0.0), ratio)
             print(f"{name:22s} {words / t / 1e6:6.2f} M words/s   plain loop "

@@ -24,9 +24,14 @@ import abc
 import copy as _copy
 import random
 from collections.abc import Callable
+from itertools import compress, repeat
+from operator import eq
 from typing import Any, ClassVar
 
 from flink_py.common.runtime.keygroups import KeyGroupCache, check_max_parallelism
+
+#: Key types whose Python equality agrees with their Java hash equality.
+_EXACT_KEY_TYPES: frozenset[type] = frozenset({str, int, bytes})
 
 __all__ = [
     "BroadcastPartitioner",
@@ -421,25 +426,32 @@ class KeyGroupStreamPartitioner(Partitioner):
             ValueError: if a key is None.
         """
         cache = self._require_cache()
-        if self._num_channels == 1:
+        n = self._num_channels
+        if n == 1:
             out[0].extend(batch)
             return
-        key_selector = self.key_selector
-        get = cache.memo.get
-        channel_for = cache.channel_for
-        appends = [o.append for o in out]
-        for rec in batch:
-            key = key_selector(rec)
-            t = type(key)
-            if t is str or t is int:
-                # Exact str/int keys may only match memo entries of the same
-                # Java hash; see KeyGroupCache.
-                ch = get(key)
-                if ch is None:
-                    ch = channel_for(key)
-            else:
-                ch = channel_for(key)
-            appends[ch](rec)
+        if not batch:
+            return
+        keys = list(map(self.key_selector, batch))
+        if _EXACT_KEY_TYPES.issuperset(map(type, keys)):
+            # Exact str/int/bytes keys may use the memo directly (a bool or
+            # float key could equal an int entry with a different Java hash).
+            chans = list(map(cache.memo.get, keys))
+            if None in chans:
+                channel_for = cache.channel_for
+                chans = [channel_for(k) if c is None else c for c, k in zip(chans, keys)]
+        else:
+            chans = list(map(cache.channel_for, keys))
+        if n <= 4:
+            # One C-speed pass per channel; order within a channel is kept.
+            for c in range(n):
+                selected = list(compress(batch, map(eq, chans, repeat(c))))
+                if selected:
+                    out[c].extend(selected)
+        else:
+            appends = [o.append for o in out]
+            for rec, c in zip(batch, chans):
+                appends[c](rec)
 
     def select_channel(self, record: Any) -> int:
         """Subtask index for one record."""
