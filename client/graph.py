@@ -197,7 +197,7 @@ def build_job_graph(sinks: list[Transformation], job_name: str, config: Any,
             vertex.operators.append(ChainedOperator(
                 node_id=n.t.id, name=name,
                 operator=_dumps(n.t.operator, f"the function of operator {_operator_label(n.t)}"),
-                output_type=n.t.output_type, uid=n.t.uid))
+                output_type=n.t.output_type, uid=n.t.uid, uid_hash=n.t.uid_hash))
             stack += [e.target for e in n.outputs if chainable(e)]
         vertex.name = " -> ".join(op.name for op in vertex.operators)
         vertices.append(vertex)

@@ -1,10 +1,21 @@
 """Common API (``pyflink.common`` with ``flink_py`` in its place)."""
 
 from flink_py.common.configuration import Configuration
+from flink_py.common.execution_config import ExecutionConfig
+from flink_py.common.restart_strategy import RestartStrategies, RestartStrategyConfiguration
 from flink_py.common.serialization import Encoder
 from flink_py.common.time import Duration, Instant, Time
 from flink_py.common.typeinfo import TypeInformation, Types
 from flink_py.common.types import Row, RowKind
+from flink_py.common.watermark_strategy import (
+    TimestampAssigner,
+    Watermark,
+    WatermarkGenerator,
+    WatermarkOutput,
+    WatermarkStrategy,
+)
 
-__all__ = ["Configuration", "Duration", "Encoder", "Instant", "Row", "RowKind", "Time",
-           "TypeInformation", "Types"]
+__all__ = ["Configuration", "Duration", "Encoder", "ExecutionConfig", "Instant",
+           "RestartStrategies", "RestartStrategyConfiguration", "Row", "RowKind", "Time",
+           "TimestampAssigner", "TypeInformation", "Types", "Watermark", "WatermarkGenerator",
+           "WatermarkOutput", "WatermarkStrategy"]

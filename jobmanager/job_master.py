@@ -7,13 +7,22 @@ runtime must do (deploy, cancel, release) -- and performs no I/O, so the
 whole life cycle is testable without sockets.
 
 Job states follow Flink (§7.4): CREATED -> RUNNING -> FINISHED, or
-FAILING -> FAILED, or CANCELLING -> CANCELED.
+FAILING -> FAILED, or CANCELLING -> CANCELED. With a restart strategy that
+allows it, a failure leads to RESTARTING instead: every task is cancelled,
+the strategy's delay passes, the job's slots are released and requested
+again (the job waits for free slots, e.g. while a lost TaskManager's slots
+are replaced), and every subtask is redeployed as a new attempt restored
+from the latest completed checkpoint (``checkpoint_coordinator``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import tempfile
 from typing import Any
+
+from flink_py.common.runtime.config import FlinkConfig
 
 from flink_py.common.runtime.deployment import (
     InputChannelDescriptor,
@@ -23,14 +32,29 @@ from flink_py.common.runtime.deployment import (
 )
 from flink_py.common.runtime.jobgraph import JobEdge, JobGraph
 from flink_py.common.runtime.partitioners import rescale_sources, rescale_targets
+from flink_py.jobmanager.checkpoint_coordinator import (
+    AbortCheckpoint,
+    CheckpointConfigValues,
+    CheckpointCoordinator,
+    FailJobForCheckpoints,
+    FinalizeCheckpoint,
+    NotifyCheckpoint,
+    TriggerCheckpoint,
+    operator_key,
+)
 from flink_py.jobmanager.resource_manager import SlotRecord
+from flink_py.jobmanager.restart_strategy import restart_strategy_from_config
 
 __all__ = [
     "CancelTask",
+    "CheckpointNotification",
     "DeployTask",
     "Execution",
     "JobMaster",
     "ReleaseJob",
+    "ReleaseSlots",
+    "TriggerTaskCheckpoint",
+    "WriteCheckpoint",
 ]
 
 TERMINAL_TASK = frozenset({"FINISHED", "CANCELED", "FAILED"})
@@ -66,6 +90,47 @@ class ReleaseJob:
     tm_ids: tuple[str, ...]
 
 
+@dataclasses.dataclass(frozen=True)
+class ReleaseSlots:
+    """Effect: the job restarts; free its slots, then it asks for slots again."""
+
+    job_id: str
+    tm_ids: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class TriggerTaskCheckpoint:
+    """Effect: a source task injects barrier ``checkpoint_id``."""
+
+    tm_id: str
+    job_id: str
+    vertex_id: str
+    subtask_index: int
+    attempt: int
+    checkpoint_id: int
+    timestamp_ms: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckpointNotification:
+    """Effect: tell a TaskManager's tasks of the job that a checkpoint completed or aborted."""
+
+    tm_id: str
+    job_id: str
+    checkpoint_id: int
+    complete: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class WriteCheckpoint:
+    """Effect: write ``chk-<n>/_metadata``, then call :meth:`JobMaster.on_checkpoint_written`."""
+
+    job_id: str
+    checkpoint_id: int
+    operators: dict[str, Any]
+    shared_files: tuple[str, ...]
+
+
 @dataclasses.dataclass
 class Execution:
     """One subtask of one vertex."""
@@ -97,11 +162,33 @@ def pointwise_targets(edge_name: str, sender: int, senders: int, receivers: int)
 class JobMaster:
     """The life cycle of one job."""
 
-    def __init__(self, graph: JobGraph, now: float) -> None:
+    def __init__(self, graph: JobGraph, now: float, config: FlinkConfig | None = None) -> None:
         self.graph = graph
         self.job_id = graph.job_id
         self.state = "CREATED"
         self.start_time = now
+        #: When the job last started waiting for slots (``slot.request.timeout``).
+        self.slot_request_time = now
+        base = config.to_dict() if config is not None else {}
+        self.config = FlinkConfig.from_dict({**base, **graph.config}, warn_unknown=False)
+        cp = CheckpointConfigValues.from_config(self.config)
+        self.checkpoints: CheckpointCoordinator | None = None
+        if cp.enabled and graph.runtime_mode != "BATCH":
+            if cp.directory is None:
+                cp = dataclasses.replace(cp, directory=os.path.join(
+                    tempfile.gettempdir(), "flink-py-checkpoints"))
+            graph.config["execution.checkpointing.dir"] = cp.directory
+            ops = {v.id: [(operator_key(o.uid, o.node_id), v.parallelism, v.max_parallelism)
+                          for o in v.operators] for v in graph.vertices}
+            self.checkpoints = CheckpointCoordinator(
+                cp, [(v.id, i) for v in graph.vertices for i in range(v.parallelism)],
+                [(v.id, i) for v in graph.vertices if v.is_source for i in range(v.parallelism)],
+                ops, now)
+        self.restart_strategy = restart_strategy_from_config(self.config,
+                                                             self.checkpoints is not None)
+        self.num_restarts = 0
+        self.restart_at: float | None = None
+        self._awaiting_slots = False
         self.end_time: float | None = None
         self.failure_cause = ""
         self.failure_traceback = ""
@@ -119,8 +206,8 @@ class JobMaster:
 
     @property
     def waiting_for_slots(self) -> bool:
-        """The job is CREATED and has no slots yet."""
-        return self.state == "CREATED"
+        """The job is CREATED, or RESTARTING past its delay, and has no slots."""
+        return self.state == "CREATED" or (self.state == "RESTARTING" and self._awaiting_slots)
 
     def slots_needed(self) -> int:
         """Slots the job needs (slot sharing: max parallelism per group)."""
@@ -128,9 +215,15 @@ class JobMaster:
 
     # -- events --------------------------------------------------------------
     def on_slots(self, slots: list[SlotRecord], now: float) -> list[Any]:
-        """Slots were allocated: deploy every subtask."""
-        if self.state != "CREATED":
+        """Slots were allocated: deploy every subtask (restored from the latest checkpoint)."""
+        if not self.waiting_for_slots:
             return []
+        if self.state == "RESTARTING":
+            self._awaiting_slots = False
+            self.num_restarts += 1
+            for ex in self.executions.values():
+                ex.attempt += 1
+                ex.metrics = {}
         self.slots = list(slots)
         by_group: dict[str, list[SlotRecord]] = {}
         rest = list(slots)
@@ -151,10 +244,17 @@ class JobMaster:
 
     def on_slot_timeout(self, needed: int, available: int, now: float) -> list[Any]:
         """``slot.request.timeout`` expired while waiting for slots."""
-        if self.state != "CREATED":
+        if not self.waiting_for_slots:
             return []
         cause = (f"Could not acquire the minimum required resources: not enough slots: "
                  f"need {needed}, available {available} (NoResourceAvailableException)")
+        if self.state == "RESTARTING":
+            self._awaiting_slots = False
+            delay = self.restart_strategy.on_failure(now)
+            if delay is not None:
+                self.failure_cause = cause
+                self.restart_at = now + delay
+                return []
         return self._terminate("FAILED", now, cause)
 
     def on_task_state(self, vertex_id: str, subtask: int, attempt: int, state: str,
@@ -167,11 +267,17 @@ class JobMaster:
         ex.state = state
         if metrics:
             ex.metrics = dict(metrics)
+        if self.state == "RESTARTING":
+            return self._maybe_restart(now)
         if state == "FAILED":
             return self._fail(error or "task failed", tb, now)
+        effects: list[Any] = []
+        if state == "FINISHED" and self.checkpoints is not None:
+            effects += self._checkpoint_effects(
+                self.checkpoints.on_task_finished((vertex_id, subtask)), now)
         if state in TERMINAL_TASK:
-            return self._maybe_complete(now)
-        return []
+            return effects + self._maybe_complete(now)
+        return effects
 
     def on_taskmanager_lost(self, tm_id: str, reason: str, now: float,
                             slots: set[int] | None = None) -> list[Any]:
@@ -196,19 +302,110 @@ class JobMaster:
         """The user cancelled the job."""
         if self.is_terminal or self.state == "CANCELLING":
             return []
-        if self.state == "CREATED":
+        if self.state == "CREATED" or (self.state == "RESTARTING" and all(
+                ex.state in TERMINAL_TASK for ex in self.executions.values())):
             return self._terminate("CANCELED", now, "")
         self.state = "CANCELLING"
         return self._cancel_running() + self._maybe_complete(now)
+
+    def on_tick(self, now: float) -> list[Any]:
+        """Time passes: restart when due; trigger and expire checkpoints."""
+        if self.state == "RESTARTING":
+            return self._maybe_restart(now)
+        if self.state != "RUNNING" or self.checkpoints is None:
+            return []
+        running = all(ex.state == "RUNNING" for ex in self.executions.values())
+        return self._checkpoint_effects(self.checkpoints.on_tick(now, running), now)
+
+    # -- checkpoints -----------------------------------------------------------
+    def on_checkpoint_ack(self, vertex_id: str, subtask: int, attempt: int, checkpoint_id: int,
+                          state: dict[str, Any], now: float) -> list[Any]:
+        """A task acknowledged a checkpoint with its state handles."""
+        ex = self.executions.get((vertex_id, subtask))
+        if self.checkpoints is None or ex is None or ex.attempt != attempt \
+                or self.state != "RUNNING":
+            return []
+        return self._checkpoint_effects(
+            self.checkpoints.on_ack(checkpoint_id, (vertex_id, subtask), state), now)
+
+    def on_checkpoint_decline(self, vertex_id: str, subtask: int, attempt: int,
+                              checkpoint_id: int, reason: str, now: float) -> list[Any]:
+        """A task declined a checkpoint."""
+        ex = self.executions.get((vertex_id, subtask))
+        if self.checkpoints is None or ex is None or ex.attempt != attempt \
+                or self.state != "RUNNING":
+            return []
+        return self._checkpoint_effects(
+            self.checkpoints.on_decline(checkpoint_id, (vertex_id, subtask), reason), now)
+
+    def on_checkpoint_written(self, checkpoint_id: int, path: str, error: str,
+                              now: float) -> list[Any]:
+        """The runtime wrote (or failed to write) a checkpoint's ``_metadata``."""
+        if self.checkpoints is None:
+            return []
+        effects = self.checkpoints.on_finalized(checkpoint_id, path, error, now)
+        if self.state != "RUNNING":
+            effects = [e for e in effects if not isinstance(e, NotifyCheckpoint)]
+        return self._checkpoint_effects(effects, now)
+
+    def _checkpoint_effects(self, effects: list[Any], now: float) -> list[Any]:
+        """Turn the coordinator's effects into RPC effects (TaskManager by task)."""
+        out: list[Any] = []
+        for eff in effects:
+            if isinstance(eff, TriggerCheckpoint):
+                for vertex_id, subtask in eff.tasks:
+                    ex = self.executions[(vertex_id, subtask)]
+                    if ex.slot is not None:
+                        out.append(TriggerTaskCheckpoint(
+                            ex.slot.tm_id, self.job_id, vertex_id, subtask, ex.attempt,
+                            eff.checkpoint_id, eff.timestamp_ms))
+            elif isinstance(eff, (NotifyCheckpoint, AbortCheckpoint)):
+                tms = sorted({ex.slot.tm_id for ex in self.executions.values()
+                              if ex.slot is not None and ex.state not in TERMINAL_TASK})
+                complete = isinstance(eff, NotifyCheckpoint)
+                out += [CheckpointNotification(tm, self.job_id, eff.checkpoint_id, complete)
+                        for tm in tms]
+            elif isinstance(eff, FinalizeCheckpoint):
+                out.append(WriteCheckpoint(self.job_id, eff.checkpoint_id, eff.operators,
+                                           eff.shared_files))
+            elif isinstance(eff, FailJobForCheckpoints):
+                out += self._fail(eff.cause, "", now)
+        return out
 
     # -- internals -----------------------------------------------------------
     def _fail(self, cause: str, tb: str, now: float) -> list[Any]:
         if self.state in ("FAILING", "CANCELLING") or self.is_terminal:
             return self._maybe_complete(now)
-        self.state = "FAILING"
+        if self.state == "RESTARTING":
+            return self._maybe_restart(now)  # merged into the pending restart
         self.failure_cause = cause
         self.failure_traceback = tb
-        return self._cancel_running() + self._maybe_complete(now)
+        delay = None if self.state == "CREATED" or self.graph.runtime_mode == "BATCH" \
+            else self.restart_strategy.on_failure(now)
+        if delay is None:
+            self.state = "FAILING"
+            return self._cancel_running() + self._maybe_complete(now)
+        self.state = "RESTARTING"
+        self.restart_at = now + delay
+        if self.checkpoints is not None:
+            self.checkpoints.on_failover()
+        return self._cancel_running() + self._maybe_restart(now)
+
+    def _maybe_restart(self, now: float) -> list[Any]:
+        """RESTARTING: once every task stopped and the delay passed, ask for slots again."""
+        if self.state != "RESTARTING" or self._awaiting_slots:
+            return []
+        if any(ex.state not in TERMINAL_TASK for ex in self.executions.values()):
+            return []
+        if self.restart_at is not None and now < self.restart_at:
+            return []
+        self._awaiting_slots = True
+        self.slot_request_time = now
+        tms = tuple(sorted({s.tm_id for s in self.slots}))
+        self.slots = []
+        for ex in self.executions.values():
+            ex.slot = None
+        return [ReleaseSlots(self.job_id, tms)]
 
     def _cancel_running(self) -> list[Any]:
         effects: list[Any] = []
@@ -270,7 +467,9 @@ class JobMaster:
             job_id=g.job_id, job_name=g.name, vertex_id=v.id, vertex_name=v.name,
             operators=v.operators, subtask_index=subtask, parallelism=v.parallelism,
             max_parallelism=v.max_parallelism, attempt=attempt, is_source=v.is_source,
-            inputs=inputs, outputs=outputs, config=dict(g.config), runtime_mode=g.runtime_mode)
+            inputs=inputs, outputs=outputs, config=dict(g.config), runtime_mode=g.runtime_mode,
+            restore=(self.checkpoints.restore_for(v.id, subtask)
+                     if self.checkpoints is not None else None))
 
     def _input_channels(self, e: JobEdge, senders: int, receivers: int,
                         subtask: int) -> list[InputChannelDescriptor]:

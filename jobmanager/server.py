@@ -10,6 +10,7 @@ small thread pool so no RPC is made while holding the lock).
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import pickle
 import sys
@@ -21,10 +22,20 @@ from typing import Any
 import cloudpickle
 import grpc
 
+from flink_py.common.runtime.checkpoint_storage import CheckpointStorage, SharedStateRegistry
 from flink_py.common.runtime.config import FlinkConfig
 from flink_py.common.runtime.jobgraph import JobGraph, new_id
 from flink_py.common.runtime.rpc import channel_options, server_options
-from flink_py.jobmanager.job_master import CancelTask, DeployTask, JobMaster, ReleaseJob
+from flink_py.jobmanager.job_master import (
+    CancelTask,
+    CheckpointNotification,
+    DeployTask,
+    JobMaster,
+    ReleaseJob,
+    ReleaseSlots,
+    TriggerTaskCheckpoint,
+    WriteCheckpoint,
+)
 from flink_py.jobmanager.resource_manager import ResourceManager
 from flink_py.proto.flinkpy.v1 import common_pb2, jobmanager_pb2, jobmanager_pb2_grpc
 from flink_py.proto.flinkpy.v1 import taskmanager_pb2, taskmanager_pb2_grpc
@@ -63,6 +74,8 @@ class JobManager:
         self.rm = ResourceManager()
         self.jobs: dict[str, JobMaster] = {}
         self.collect: dict[tuple[str, str], _CollectBuffer] = {}
+        #: job id -> (storage, shared-state registry) of its checkpoints
+        self._checkpoint_stores: dict[str, tuple[CheckpointStorage, SharedStateRegistry]] = {}
         self._cond = threading.Condition()
         self._pool = futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="jm-rpc")
         self._tm_stubs: dict[str, Any] = {}
@@ -153,7 +166,7 @@ class JobManager:
         with self._cond:
             if not graph.job_id or graph.job_id in self.jobs:
                 graph.job_id = new_id()
-            jm = JobMaster(graph, now)
+            jm = JobMaster(graph, now, self.config)
             self.jobs[graph.job_id] = jm
             for cid, producers in graph.collect_ids.items():
                 self.collect[(graph.job_id, cid)] = _CollectBuffer(producers)
@@ -184,6 +197,85 @@ class JobManager:
             self._cond.notify_all()
         self._run_effects(effects)
 
+    def checkpoint_ack(self, job_id: str, vertex_id: str, subtask: int, attempt: int,
+                       checkpoint_id: int, state_json: str) -> None:
+        """A task acknowledged a checkpoint."""
+        try:
+            state = json.loads(state_json) if state_json else {}
+        except ValueError:
+            state = None
+        with self._cond:
+            jm = self.jobs.get(job_id)
+            if jm is None:
+                return
+            if state is None:
+                effects = jm.on_checkpoint_decline(vertex_id, subtask, attempt, checkpoint_id,
+                                                   "unreadable acknowledgement", time.time())
+            else:
+                effects = jm.on_checkpoint_ack(vertex_id, subtask, attempt, checkpoint_id,
+                                               state, time.time())
+            self._cond.notify_all()
+        self._run_effects(effects)
+
+    def checkpoint_decline(self, job_id: str, vertex_id: str, subtask: int, attempt: int,
+                           checkpoint_id: int, reason: str) -> None:
+        """A task declined a checkpoint."""
+        with self._cond:
+            jm = self.jobs.get(job_id)
+            if jm is None:
+                return
+            effects = jm.on_checkpoint_decline(vertex_id, subtask, attempt, checkpoint_id,
+                                               reason, time.time())
+            self._cond.notify_all()
+        self._run_effects(effects)
+
+    def _checkpoint_store(self, jm: JobMaster) -> tuple[CheckpointStorage, SharedStateRegistry]:
+        store = self._checkpoint_stores.get(jm.job_id)
+        if store is None:
+            assert jm.checkpoints is not None
+            storage = CheckpointStorage(jm.checkpoints.config.directory or "", jm.job_id)
+            store = self._checkpoint_stores[jm.job_id] = (storage, SharedStateRegistry(storage))
+        return store
+
+    def _write_checkpoint(self, eff: WriteCheckpoint) -> None:
+        """Write ``_metadata`` (I/O, on the RPC pool), then complete the checkpoint."""
+        with self._cond:
+            jm = self.jobs.get(eff.job_id)
+        if jm is None or jm.checkpoints is None:
+            return
+        path, error = "", ""
+        try:
+            storage, registry = self._checkpoint_store(jm)
+            path = storage.write_metadata(eff.checkpoint_id, eff.operators, eff.shared_files)
+            registry.retain(eff.checkpoint_id, eff.shared_files,
+                            jm.checkpoints.config.num_retained)
+        except Exception as exc:  # noqa: BLE001 - a failed write fails the checkpoint
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("checkpoint %d of job %s could not be written: %s",
+                        eff.checkpoint_id, eff.job_id, error)
+        with self._cond:
+            effects = jm.on_checkpoint_written(eff.checkpoint_id, path, error, time.time())
+            self._cond.notify_all()
+        if not error:
+            log.info("Completed checkpoint %d for job %s", eff.checkpoint_id, eff.job_id)
+        self._run_effects(effects)
+
+    def _discard_checkpoints(self, jm: JobMaster) -> None:
+        """After the job ended: delete its checkpoints unless retention keeps them."""
+        cp = jm.checkpoints
+        if cp is None:
+            return
+        keep = (cp.config.retention == "RETAIN_ON_CANCELLATION"
+                or (cp.config.retention == "DELETE_ON_CANCELLATION" and jm.state == "FAILED"))
+        store = self._checkpoint_stores.pop(jm.job_id, None)
+        if keep or store is None:
+            return
+        storage, _ = store
+        try:
+            storage.fs.delete_dir(storage.job_path)
+        except (FileNotFoundError, OSError) as exc:
+            log.debug("could not delete checkpoints of %s: %s", jm.job_id, exc)
+
     def _schedule_waiting(self, now: float) -> list[Any]:
         """Give slots to waiting jobs, oldest first (caller holds the lock)."""
         effects: list[Any] = []
@@ -207,9 +299,41 @@ class JobManager:
                 if jm is not None:
                     log.info("Job %s reached %s%s", eff.job_id, jm.state,
                              f": {jm.failure_cause}" if jm.failure_cause else "")
+                    try:
+                        self._pool.submit(self._discard_checkpoints, jm)
+                    except RuntimeError:
+                        pass  # shutting down
                 for tm_id in eff.tm_ids:
                     self._submit_rpc(tm_id, "ReleaseJob", common_pb2.JobId(job_id=eff.job_id))
                 self._run_effects(more)
+            elif isinstance(eff, ReleaseSlots):
+                with self._cond:
+                    self.rm.release(eff.job_id)
+                    more = self._schedule_waiting(time.time())
+                    jm = self.jobs.get(eff.job_id)
+                    self._cond.notify_all()
+                if jm is not None:
+                    log.info("Job %s restarts (restart %d): %s", eff.job_id, jm.num_restarts + 1,
+                             jm.failure_cause)
+                self._run_effects(more)
+            elif isinstance(eff, TriggerTaskCheckpoint):
+                req = taskmanager_pb2.CheckpointMessage(
+                    execution=common_pb2.ExecutionId(job_id=eff.job_id, vertex_id=eff.vertex_id,
+                                                     subtask_index=eff.subtask_index,
+                                                     attempt=eff.attempt),
+                    checkpoint_id=eff.checkpoint_id, timestamp_ms=eff.timestamp_ms)
+                self._submit_rpc(eff.tm_id, "TriggerCheckpoint", req)
+            elif isinstance(eff, CheckpointNotification):
+                req = taskmanager_pb2.CheckpointMessage(
+                    execution=common_pb2.ExecutionId(job_id=eff.job_id),
+                    checkpoint_id=eff.checkpoint_id)
+                method = "NotifyCheckpointComplete" if eff.complete else "NotifyCheckpointAborted"
+                self._submit_rpc(eff.tm_id, method, req)
+            elif isinstance(eff, WriteCheckpoint):
+                try:
+                    self._pool.submit(self._write_checkpoint, eff)
+                except RuntimeError:
+                    pass  # shutting down
             elif isinstance(eff, DeployTask):
                 tdd = eff.tdd
                 req = taskmanager_pb2.DeployTaskRequest(
@@ -260,7 +384,9 @@ class JobManager:
 
     # -- ticker --------------------------------------------------------------
     def _tick_loop(self) -> None:
-        period = max(0.02, min(self.heartbeat_interval_ms, self.heartbeat_timeout_ms) / 4000.0)
+        # Fine enough for checkpoint intervals and restart delays, cheap when idle.
+        period = max(0.02, min(0.05, min(self.heartbeat_interval_ms,
+                                          self.heartbeat_timeout_ms) / 4000.0))
         while not self._stopped.wait(period):
             try:
                 self.tick(time.time())
@@ -279,8 +405,11 @@ class JobManager:
                 for jm in self.jobs.values():
                     effects += jm.on_taskmanager_lost(tm.tm_id, reason, now)
             for jm in self.jobs.values():
-                if jm.waiting_for_slots and (now - jm.start_time) * 1000 > self.slot_timeout_ms:
+                if jm.waiting_for_slots and \
+                        (now - jm.slot_request_time) * 1000 > self.slot_timeout_ms:
                     effects += jm.on_slot_timeout(jm.slots_needed(), self.rm.free_slots(), now)
+                if not jm.is_terminal:
+                    effects += jm.on_tick(now)
             if effects:
                 self._cond.notify_all()
         self._run_effects(effects)
@@ -357,6 +486,18 @@ class _Servicer(jobmanager_pb2_grpc.JobManagerServiceServicer):
                            request.error, request.traceback, dict(request.metrics))
         return common_pb2.Empty()
 
+    def AcknowledgeCheckpoint(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        ex = request.execution
+        self.jm.checkpoint_ack(ex.job_id, ex.vertex_id, ex.subtask_index, ex.attempt,
+                               request.checkpoint_id, request.state_json)
+        return common_pb2.Empty()
+
+    def DeclineCheckpoint(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        ex = request.execution
+        self.jm.checkpoint_decline(ex.job_id, ex.vertex_id, ex.subtask_index, ex.attempt,
+                                   request.checkpoint_id, request.reason)
+        return common_pb2.Empty()
+
     def PushCollectBatch(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
         ok = self.jm.push_collect(request.job_id, request.collect_id, request.payload, request.end)
         return jobmanager_pb2.PushCollectResponse(accepted=ok)
@@ -400,8 +541,16 @@ class _Servicer(jobmanager_pb2_grpc.JobManagerServiceServicer):
                 subtask_index=ex.subtask_index, attempt=ex.attempt, state=ex.state,
                 tm_id=ex.slot.tm_id if ex.slot else "", metrics=ex.metrics)
                 for ex in jm.executions.values()]
-            return jobmanager_pb2.JobDetails(info=_job_info(jm), failure_cause=jm.failure_cause,
-                                             failure_traceback=jm.failure_traceback, tasks=tasks)
+            cp = jm.checkpoints
+            latest = cp.latest if cp is not None else None
+            return jobmanager_pb2.JobDetails(
+                info=_job_info(jm), failure_cause=jm.failure_cause,
+                failure_traceback=jm.failure_traceback, tasks=tasks,
+                num_restarts=jm.num_restarts,
+                completed_checkpoints=cp.num_completed if cp is not None else 0,
+                failed_checkpoints=cp.num_failed if cp is not None else 0,
+                latest_checkpoint_id=latest.checkpoint_id if latest is not None else 0,
+                latest_checkpoint_path=latest.path if latest is not None else "")
 
     def CancelJob(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
         try:

@@ -301,6 +301,31 @@ class TaskManager:
             for key in doomed:
                 self._watch_cancellation(w, key)
 
+    def trigger_checkpoint(self, key: tuple[str, str, int, int], checkpoint_id: int,
+                           timestamp_ms: int) -> None:
+        """Ask a source task to inject barrier ``checkpoint_id``."""
+        for w in list(self.workers):
+            with w.lock:
+                running = key in w.running
+            if running:
+                try:
+                    w.send(("checkpoint", "trigger", key, checkpoint_id, timestamp_ms))
+                except OSError:
+                    pass  # the worker is gone; the checkpoint expires or the job restarts
+                return
+
+    def notify_checkpoint(self, job_id: str, checkpoint_id: int, complete: bool) -> None:
+        """Tell every task of ``job_id`` that a checkpoint completed (or was aborted)."""
+        kind = "complete" if complete else "abort"
+        for w in list(self.workers):
+            with w.lock:
+                has_job = any(k[0] == job_id for k in w.running)
+            if has_job:
+                try:
+                    w.send(("checkpoint", kind, job_id, checkpoint_id, 0))
+                except OSError:
+                    continue
+
     def _watch_cancellation(self, w: _Worker, key: tuple[str, str, int, int]) -> None:
         """Kill ``w`` if ``key`` still runs after ``task.cancellation.timeout``."""
         if self.cancel_timeout_ms <= 0:
@@ -350,6 +375,20 @@ class _Servicer(taskmanager_pb2_grpc.TaskManagerServiceServicer):
 
     def ReleaseJob(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
         self.tm.release(request.job_id)
+        return common_pb2.Empty()
+
+    def TriggerCheckpoint(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        ex = request.execution
+        self.tm.trigger_checkpoint((ex.job_id, ex.vertex_id, ex.subtask_index, ex.attempt),
+                                   request.checkpoint_id, request.timestamp_ms)
+        return common_pb2.Empty()
+
+    def NotifyCheckpointComplete(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        self.tm.notify_checkpoint(request.execution.job_id, request.checkpoint_id, True)
+        return common_pb2.Empty()
+
+    def NotifyCheckpointAborted(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        self.tm.notify_checkpoint(request.execution.job_id, request.checkpoint_id, False)
         return common_pb2.Empty()
 
 

@@ -10,6 +10,9 @@ user's traceback.
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
+import json
 import logging
 import os
 import threading
@@ -22,15 +25,30 @@ import cloudpickle
 
 from flink_py.common.runtime.arrow_codec import BatchCodec, deserialize
 from flink_py.common.runtime.deployment import EndOfPartition, TaskDeploymentDescriptor
+from flink_py.taskmanager import task_checkpoints as checkpoints
+from flink_py.taskmanager.network.barrier_handler import BarrierHandler
+from flink_py.taskmanager.network.events import (
+    CancelCheckpointMarker,
+    CheckpointBarrier,
+    WatermarkEvent,
+    WatermarkStatusEvent,
+)
 from flink_py.taskmanager.network.gate import KIND_DATA, KIND_ERROR, KIND_EVENT, InputGate
 from flink_py.taskmanager.network.partition import ResultPartition
+from flink_py.taskmanager.network.record_timestamps import (
+    TimestampedBuffer,
+    split,
+    timestamped_schema,
+)
+from flink_py.taskmanager.network.valve import StatusWatermarkValve
 from flink_py.taskmanager.operators.base import (
     OperatorContext,
     SourceOperator,
     StreamOperator,
     TwoInputStreamOperator,
 )
-from flink_py.taskmanager.operators.timers import ProcessingTimeService
+from flink_py.taskmanager.operators.timers import LONG_MIN, ProcessingTimeService
+from flink_py.taskmanager.output_types import CheckedRecordWriter, TypeCheckedOutput, is_typed
 from flink_py.taskmanager.writer import RecordWriter
 
 __all__ = ["Task", "TaskFailure"]
@@ -38,6 +56,7 @@ __all__ = ["Task", "TaskFailure"]
 log = logging.getLogger(__name__)
 
 _KIND_CANCEL = 99
+_KIND_MAIL = 98  # wakes the input loop: checkpoint notifications wait in the task's mailbox
 
 def _package_roots() -> tuple[str, ...]:
     import flink_py.client
@@ -65,10 +84,12 @@ class TaskFailure(Exception):
 class _ChainedOutput:
     """Calls the next operator of the chain directly."""
 
-    __slots__ = ("op",)
+    __slots__ = ("idle", "op", "watermark")
 
     def __init__(self, op: StreamOperator) -> None:
         self.op = op
+        self.watermark = LONG_MIN
+        self.idle = False
 
     def emit(self, values: list[Any], timestamps: list[int] | None) -> None:
         if values:
@@ -76,6 +97,16 @@ class _ChainedOutput:
 
     def emit_side(self, tag: str, values: list[Any], timestamps: list[int] | None) -> None:
         return
+
+    def emit_watermark(self, watermark: int) -> None:
+        if watermark > self.watermark:
+            self.watermark = watermark
+            self.op.process_watermark(watermark)
+
+    def emit_watermark_status(self, idle: bool) -> None:
+        if idle != self.idle:
+            self.idle = idle
+            self.op.process_watermark_status(idle)
 
 
 class _FanOut:
@@ -95,12 +126,34 @@ class _FanOut:
         for target in self.side.get(tag, ()):
             target.emit(values, timestamps)
 
+    def _all_targets(self) -> list[Any]:
+        seen: dict[int, Any] = {id(t): t for t in self.main}
+        for targets in self.side.values():
+            for t in targets:
+                seen.setdefault(id(t), t)
+        return list(seen.values())
+
+    def emit_watermark(self, watermark: int) -> None:
+        """Watermarks go to every output, main and side (they are broadcast)."""
+        for target in self._all_targets():
+            target.emit_watermark(watermark)
+
+    def emit_watermark_status(self, idle: bool) -> None:
+        for target in self._all_targets():
+            target.emit_watermark_status(idle)
+
 
 class _Discard:
     def emit(self, values: list[Any], timestamps: list[int] | None) -> None:
         return
 
     def emit_side(self, tag: str, values: list[Any], timestamps: list[int] | None) -> None:
+        return
+
+    def emit_watermark(self, watermark: int) -> None:
+        return
+
+    def emit_watermark_status(self, idle: bool) -> None:
         return
 
 
@@ -137,6 +190,19 @@ class Task:
         timeout = int(conf.get("execution.buffer-timeout.interval", 100))
         enabled = str(conf.get("execution.buffer-timeout.enabled", "true")).lower() == "true"
         self.buffer_timeout_s = timeout / 1000.0 if enabled and timeout >= 0 else None
+        #: Checkpoint triggers and notifications, run on the task thread between batches.
+        self._mail: collections.deque[tuple[Any, ...]] = collections.deque()
+        self._exactly_once = str(conf.get("execution.checkpointing.mode",
+                                          "EXACTLY_ONCE")).upper() != "AT_LEAST_ONCE"
+        self._storage = checkpoints.checkpoint_storage(tdd)
+        self._uploader: concurrent.futures.ThreadPoolExecutor | None = None
+        self._restored_timers: list[tuple[Any, dict[str, Any]]] = []
+        #: Barrier alignment (input tasks): handler, blocked flags, stashed and replayed elements.
+        self._barriers: BarrierHandler | None = None
+        self._blocked: list[bool] = []
+        self._blocked_any = False
+        self._stash: list[list[tuple[int, int, Any]]] = []
+        self._replay: collections.deque[tuple[int, int, Any]] = collections.deque()
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -148,6 +214,16 @@ class Task:
         self.cancelled.set()
         if self.gate is not None:
             self.gate.queue.put((-1, _KIND_CANCEL, None))
+
+    def trigger_checkpoint(self, checkpoint_id: int, timestamp_ms: int) -> None:
+        """(Any thread.) A source task injects barrier ``checkpoint_id`` between two batches."""
+        self._mail.append(("trigger", checkpoint_id, timestamp_ms))
+
+    def notify_checkpoint(self, checkpoint_id: int, complete: bool) -> None:
+        """(Any thread.) Checkpoint ``checkpoint_id`` completed (or was aborted)."""
+        self._mail.append(("complete" if complete else "abort", checkpoint_id))
+        if self.gate is not None:
+            self.gate.queue.put((-1, _KIND_MAIL, None))
 
     def metrics(self) -> dict[str, float]:
         """Flink-named task metrics, reported to the JobManager with the final state.
@@ -216,9 +292,10 @@ class Task:
             max_buffers = int(tdd.config.get("taskmanager.network.memory.max-buffers-per-channel", 10))
             partition = ResultPartition(key, len(out.consumer_addresses), max_buffers)
             local = [addr == env.data_address for addr in out.consumer_addresses]
-            writer = RecordWriter(partition, cloudpickle.loads(out.partitioner), local,
-                                  out.type_info, tdd.subtask_index, max_rows, self.max_bytes,
-                                  self.cancelled)
+            args = (partition, cloudpickle.loads(out.partitioner), local, out.type_info,
+                    tdd.subtask_index, max_rows, self.max_bytes, self.cancelled)
+            writer = (CheckedRecordWriter(*args, type_info=out.type_info)
+                      if any(local) and is_typed(out.type_info) else RecordWriter(*args))
             env.registry.register(partition)
             self.writers.append(writer)
             self._writer_operators[id(writer)] = tdd.operators[out.source_operator].name
@@ -226,6 +303,11 @@ class Task:
         # Wire the chain.
         for i, (spec, op) in enumerate(zip(tdd.operators, ops)):
             main: list[Any] = [_ChainedOutput(ops[j]) for j in spec.chained_outputs]
+            if is_typed(spec.output_type):  # a chained sink ends the stream: check the type
+                for k, j in enumerate(spec.chained_outputs):
+                    if not tdd.operators[j].chained_outputs and j not in writers_by_op:
+                        main[k] = TypeCheckedOutput(main[k], spec.output_type)
+                        self._writer_operators[id(main[k])] = spec.name
             side: dict[str, list[Any]] = {}
             for tag, writer in writers_by_op.get(i, []):
                 if tag is None:
@@ -247,6 +329,9 @@ class Task:
                 int(conf.get("taskmanager.network.memory.buffers-per-channel", 2)),
                 int(conf.get("taskmanager.network.memory.floating-buffers-per-gate", 8)))
             self._codecs: list[BatchCodec | None] = []
+            #: per gate channel: its index among the channels of its input
+            self._valve_slots: list[int] = []
+            per_input: dict[int, int] = {}
             for g in tdd.inputs:
                 codec = None
                 for ch in g.channels:
@@ -259,12 +344,27 @@ class Task:
                                         env.connections, ch.address)
                         codec = codec or BatchCodec(g.type_info)
                         self._codecs.append(codec)
+                    self._valve_slots.append(per_input.get(g.input_index, 0))
+                    per_input[g.input_index] = per_input.get(g.input_index, 0) + 1
+            self._ts_schemas = {id(c): timestamped_schema(c.schema)
+                                for c in self._codecs if c is not None}
+            #: one valve per input over its channels; two inputs: plus one over both inputs
+            self._valves = {i: StatusWatermarkValve(n) for i, n in per_input.items()}
+            self._input_valve = StatusWatermarkValve(2) if len(per_input) > 1 else None
+            n = len(gate.channels)
+            self._barriers = BarrierHandler(n, self._exactly_once)
+            self._blocked = [False] * n
+            self._stash = [[] for _ in range(n)]
             self.gate = gate
+        # Restored state goes to the operators before they open.
+        self._restored_timers = checkpoints.apply_restore(tdd, tdd.operators, ops, self._storage)
 
     def _open(self) -> None:
         # Open from the tail of the chain to the head, as Flink does.
         for op in reversed(self.operators):
             op.open()
+        checkpoints.restore_timers(self._restored_timers)
+        self._restored_timers = []
         if self.gate is not None:
             self.gate.start()
 
@@ -279,7 +379,10 @@ class Task:
         deadline = time.monotonic() + timeout if timeout is not None else None
         cancelled = self.cancelled
         timers = self.timers
+        mail = self._mail
         while not cancelled.is_set():
+            if mail:
+                self._process_mail()
             batch = poll(max_rows)
             if batch is None:
                 break
@@ -290,6 +393,8 @@ class Task:
             if deadline is not None and time.monotonic() >= deadline:
                 self._flush_all()
                 deadline = time.monotonic() + timeout  # type: ignore[operator]
+        if not cancelled.is_set():
+            src.end_of_event_time()  # a finished source ends with the maximum watermark
 
     def _run_inputs(self) -> None:
         gate = self.gate
@@ -306,39 +411,52 @@ class Task:
         has_pending = False
         deadline = None
         timers = self.timers
+        replay = self._replay
         while open_channels:
-            wait = None
-            if has_pending and deadline is not None:
-                wait = deadline - time.monotonic()
-                if wait <= 0:
-                    self._flush_all()
-                    has_pending = False
-                    continue
-            due = timers.next_due
-            if due is not None:  # wake up for the next processing-time timer
-                until_due = due - time.time()
-                if until_due <= 0:
-                    timers.fire_due()
-                    if not has_pending and timeout is not None:
-                        has_pending = True
-                        deadline = time.monotonic() + timeout
-                    continue
-                wait = until_due if wait is None else min(wait, until_due)
-            if wait is not None:
-                try:
-                    index, kind, payload = get(timeout=wait)
-                except Exception:  # queue.Empty
-                    continue
+            if replay:  # elements of channels unblocked after an alignment, in arrival order
+                index, kind, payload = replay.popleft()
             else:
-                index, kind, payload = get()
+                wait = None
+                if has_pending and deadline is not None:
+                    wait = deadline - time.monotonic()
+                    if wait <= 0:
+                        self._flush_all()
+                        has_pending = False
+                        continue
+                due = timers.next_due
+                if due is not None:  # wake up for the next processing-time timer
+                    until_due = due - time.time()
+                    if until_due <= 0:
+                        timers.fire_due()
+                        if not has_pending and timeout is not None:
+                            has_pending = True
+                            deadline = time.monotonic() + timeout
+                        continue
+                    wait = until_due if wait is None else min(wait, until_due)
+                if wait is not None:
+                    try:
+                        index, kind, payload = get(timeout=wait)
+                    except Exception:  # queue.Empty
+                        continue
+                else:
+                    index, kind, payload = get()
+            if self._blocked_any and index >= 0 and self._blocked[index]:
+                self._stash[index].append((index, kind, payload))  # not consumed: no credit back
+                continue
             if kind == KIND_DATA:
                 ch = channels[index]
                 if ch.is_local:
                     values, timestamps = payload
                 else:
                     codec = codecs[index]
-                    values = codec.decode(deserialize(payload, codec.schema))  # type: ignore[union-attr]
-                    timestamps = None
+                    if payload.__class__ is TimestampedBuffer:
+                        batch, timestamps = split(
+                            deserialize(payload.buffer, self._ts_schemas[id(codec)]),
+                            codec.schema)  # type: ignore[union-attr]
+                        values = codec.decode(batch)  # type: ignore[union-attr]
+                    else:
+                        values = codec.decode(deserialize(payload, codec.schema))  # type: ignore[union-attr]
+                        timestamps = None
                 self.records_in += len(values)
                 if ch.input_index == 1 and process2 is not None:
                     process2(values, timestamps)
@@ -349,19 +467,114 @@ class Task:
                     has_pending = True
                     deadline = time.monotonic() + timeout
             elif kind == KIND_EVENT:
-                if isinstance(payload, EndOfPartition):
+                if payload.__class__ is WatermarkEvent:
+                    ch = channels[index]
+                    self._on_valve(ch.input_index, self._valves[ch.input_index].input_watermark(
+                        self._valve_slots[index], payload.timestamp))
+                elif payload.__class__ is WatermarkStatusEvent:
+                    ch = channels[index]
+                    self._on_valve(ch.input_index, self._valves[ch.input_index].input_status(
+                        self._valve_slots[index], payload.idle))
+                elif payload.__class__ is CheckpointBarrier:
+                    self._on_barrier_actions(self._barriers.on_barrier(index, payload))  # type: ignore[union-attr]
+                elif isinstance(payload, EndOfPartition):
                     gate.channel_ended(channels[index])
                     open_channels -= 1
+                    self._on_barrier_actions(self._barriers.on_end_of_partition(index))  # type: ignore[union-attr]
+                elif payload.__class__ is CancelCheckpointMarker:
+                    self._on_barrier_actions(self._barriers.abort(payload.checkpoint_id))  # type: ignore[union-attr]
             elif kind == KIND_ERROR:
                 raise TaskFailure(str(payload))
+            elif kind == _KIND_MAIL:
+                self._process_mail()
             elif kind == _KIND_CANCEL:
                 raise InterruptedError
+
+    # -- checkpoints -----------------------------------------------------------
+    def _process_mail(self) -> None:
+        mail = self._mail
+        while mail:
+            item = mail.popleft()
+            if item[0] == "trigger":
+                self._checkpoint(CheckpointBarrier(item[1], item[2]))
+            elif item[0] == "complete":
+                checkpoints.notify_checkpoint_complete(self.operators, item[1])
+            elif item[0] == "abort" and self._barriers is not None:
+                self._on_barrier_actions(self._barriers.abort(item[1]))
+
+    def _on_barrier_actions(self, actions: list[tuple[str, Any]]) -> None:
+        for what, arg in actions:
+            if what == "block":
+                self._blocked[arg] = True
+                self._blocked_any = True
+            elif what == "unblock_all":
+                for stash in self._stash:
+                    if stash:
+                        self._replay.extend(stash)
+                        stash.clear()
+                self._blocked = [False] * len(self._blocked)
+                self._blocked_any = False
+            elif what == "checkpoint":
+                self._checkpoint(arg)
+
+    def _checkpoint(self, barrier: CheckpointBarrier) -> None:
+        """Aligned (or triggered): pre-barrier work, forward the barrier, snapshot, upload."""
+        tdd = self.tdd
+        cid = barrier.checkpoint_id
+        for op in self.operators:
+            hook = getattr(op, "prepare_snapshot_pre_barrier", None)
+            if hook is not None:
+                hook(cid)
+        for w in self.writers:
+            w.emit_event(barrier)
+        storage = self._storage
+        services = getattr(self.env, "services", None)
+        if storage is None or services is None:
+            return
+        parts = checkpoints.snapshot_operators(tdd, tdd.operators, self.operators, cid, storage)
+        if self._uploader is None:
+            self._uploader = concurrent.futures.ThreadPoolExecutor(
+                1, thread_name_prefix=f"{tdd.task_name_with_subtask}-snapshot")
+
+        def upload() -> None:
+            try:
+                doc = checkpoints.upload_snapshot(tdd, parts, cid, storage)
+            except Exception as exc:  # noqa: BLE001 - an async failure declines the checkpoint
+                log.warning("checkpoint %d of %s failed: %s", cid, tdd.task_name_with_subtask,
+                            exc)
+                services.decline_checkpoint(tdd, cid, f"{type(exc).__name__}: {exc}")
+                return
+            services.ack_checkpoint(tdd, cid, json.dumps(doc))
+
+        self._uploader.submit(upload)
+
+    def _on_valve(self, input_index: int, outputs: list[tuple[str, Any]]) -> None:
+        """Hand what an input's valve emits to the head (via the two-input valve, if any)."""
+        both = self._input_valve
+        for what, value in outputs:
+            if both is not None:
+                self._to_head(both.input_watermark(input_index, value) if what == "watermark"
+                              else both.input_status(input_index, value))
+            else:
+                self._to_head([(what, value)])
+
+    def _to_head(self, outputs: list[tuple[str, Any]]) -> None:
+        head = self.operators[0]
+        for what, value in outputs:
+            if what == "watermark":
+                head.process_watermark(value)
+            else:
+                head.process_watermark_status(value)
 
     def _flush_all(self) -> None:
         for w in self.writers:
             w.flush_all()
 
     def _finish(self) -> None:
+        if self._mail:
+            self._process_mail()
+        if self._uploader is not None:
+            self._uploader.shutdown(wait=False)  # running uploads still acknowledge
         for op in self.operators:
             op.end_input()
         for w in self.writers:
@@ -372,6 +585,12 @@ class Task:
             self.gate.release()
 
     def _dispose(self) -> None:
+        if self._uploader is not None:
+            self._uploader.shutdown(wait=False, cancel_futures=True)
+        registry = getattr(self.env, "registry", None)
+        if registry is not None and hasattr(registry, "unregister"):
+            for w in self.writers:
+                registry.unregister(w.partition.key)
         for op in self.operators:
             try:
                 op.close()

@@ -9,7 +9,8 @@ straight to the JobManager.
 The TaskManager talks to it over a socket pair (pickled tuples):
 
 * TM -> worker: ``("deploy", tdd_bytes)``, ``("cancel", key)``,
-  ``("release", job_id)``, ``("shutdown",)``.
+  ``("release", job_id)``, ``("checkpoint", "trigger", key, id, timestamp_ms)``,
+  ``("checkpoint", "complete" | "abort", job_id, id, 0)``, ``("shutdown",)``.
 * worker -> TM: ``("ready", data_address)``, ``("state", key, state, task_name)``.
 
 The worker exits when that socket closes: a worker never outlives its
@@ -73,6 +74,30 @@ class WorkerServices:
                             tdd.task_name_with_subtask, exc.code().name)  # type: ignore[attr-defined]
                 time.sleep(0.2 * (attempt + 1))
 
+    def ack_checkpoint(self, tdd: TaskDeploymentDescriptor, checkpoint_id: int,
+                       state_json: str) -> None:
+        """Acknowledge a checkpoint with the task's state handles (JSON)."""
+        req = jobmanager_pb2.CheckpointAck(execution=_execution(tdd), checkpoint_id=checkpoint_id,
+                                           state_json=state_json)
+        self._call("AcknowledgeCheckpoint", req, tdd)
+
+    def decline_checkpoint(self, tdd: TaskDeploymentDescriptor, checkpoint_id: int,
+                           reason: str) -> None:
+        """Decline a checkpoint (the snapshot failed)."""
+        req = jobmanager_pb2.CheckpointDecline(execution=_execution(tdd),
+                                               checkpoint_id=checkpoint_id, reason=reason)
+        self._call("DeclineCheckpoint", req, tdd)
+
+    def _call(self, method: str, req: Any, tdd: TaskDeploymentDescriptor) -> None:
+        for attempt in range(3):
+            try:
+                getattr(self.jm, method)(req, timeout=10)
+                return
+            except grpc.RpcError as exc:
+                log.warning("%s of %s failed (%s), retrying", method,
+                            tdd.task_name_with_subtask, exc.code().name)  # type: ignore[attr-defined]
+                time.sleep(0.2 * (attempt + 1))
+
     def push_collect(self, ctx: Any, collect_id: str, payload: bytes, end: bool) -> None:
         """Hand results of an execute_and_collect sink to the JobManager."""
         req = jobmanager_pb2.CollectBatch(job_id=ctx.job_id, collect_id=collect_id,
@@ -87,6 +112,11 @@ class WorkerServices:
     def close(self) -> None:
         """Close the gRPC channel."""
         self._channel.close()
+
+
+def _execution(tdd: TaskDeploymentDescriptor) -> Any:
+    return common_pb2.ExecutionId(job_id=tdd.job_id, vertex_id=tdd.vertex_id,
+                                  subtask_index=tdd.subtask_index, attempt=tdd.attempt)
 
 
 class SlotWorker:
@@ -122,6 +152,20 @@ class SlotWorker:
         self.services.report(tdd, state, error, tb, metrics)
         self._send(("state", key, state, tdd.task_name_with_subtask))
 
+    def _checkpoint(self, kind: str, target: Any, checkpoint_id: int, timestamp_ms: int) -> None:
+        """Hand a checkpoint trigger or notification to the task(s) it concerns."""
+        with self._lock:
+            if kind == "trigger":
+                task = self.tasks.get(tuple(target))  # type: ignore[arg-type]
+                tasks = [task] if task is not None else []
+            else:
+                tasks = [t for k, t in self.tasks.items() if k[0] == target]
+        for t in tasks:
+            if kind == "trigger":
+                t.trigger_checkpoint(checkpoint_id, timestamp_ms)
+            else:
+                t.notify_checkpoint(checkpoint_id, kind == "complete")
+
     def serve(self) -> None:
         """Handle TaskManager commands until shutdown or the TaskManager dies."""
         self.server.start()
@@ -152,6 +196,8 @@ class SlotWorker:
                     for t in doomed:
                         t.cancel()
                     self.registry.release_job(job_id)
+                elif cmd == "checkpoint":
+                    self._checkpoint(msg[1], msg[2], int(msg[3]), int(msg[4]))
                 elif cmd == "shutdown":
                     return
         finally:

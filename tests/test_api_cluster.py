@@ -126,3 +126,23 @@ def test_at11_broadcast_reaches_every_subtask_on_both_taskmanagers(
     assert sorted(r[1:] for r in results if r[0] == "stored") == [
         ("10", 0), ("10", 1), ("20", 0), ("20", 1)]
     wait_until(lambda: _last_job_used_both_taskmanagers(two_taskmanagers))
+
+
+def test_every_listed_type_round_trips_across_taskmanagers(
+        two_taskmanagers: ProcessCluster, env: StreamExecutionEnvironment) -> None:
+    from tests import test_api_parity as parity
+
+    parity.check_types_output(list(parity.build_types_job(env).execute_and_collect()))
+    assert _last_job_used_both_taskmanagers(two_taskmanagers)
+
+
+def test_wrong_output_type_fails_on_the_cluster_naming_operator_value_and_type(
+        env: StreamExecutionEnvironment) -> None:
+    from flink_py.client.cluster_client import JobExecutionException
+
+    ds = (env.from_collection(["1", "x"]).rebalance()
+          .map(lambda v: v, output_type=Types.INT()).name("Caster"))
+    with pytest.raises(JobExecutionException,
+                       match=r"in operator 'Caster': TypeMismatchError: Value '(1|x)' \(str\) "
+                             r"does not match the declared type INT"):
+        list(ds.execute_and_collect())

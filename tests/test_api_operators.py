@@ -19,12 +19,20 @@ class Collected:
     def __init__(self) -> None:
         self.main: list[tuple[list[Any], list[int] | None]] = []
         self.side: list[tuple[str, list[Any], list[int] | None]] = []
+        self.watermarks: list[int] = []
+        self.statuses: list[bool] = []
 
     def emit(self, values: list[Any], timestamps: list[int] | None) -> None:
         self.main.append((values, timestamps))
 
     def emit_side(self, tag: str, values: list[Any], timestamps: list[int] | None) -> None:
         self.side.append((tag, values, timestamps))
+
+    def emit_watermark(self, watermark: int) -> None:
+        self.watermarks.append(watermark)
+
+    def emit_watermark_status(self, idle: bool) -> None:
+        self.statuses.append(idle)
 
 
 def _open(op: Any, pts: ProcessingTimeService | None = None) -> Collected:
@@ -76,6 +84,7 @@ def test_event_timers_stamp_outputs_processing_timers_do_not() -> None:
     op.process_batch([("a", 10), ("b", 20), ("a", 10)], None)
     op.process_watermark(15)
     assert out.main == [([("EVENT_TIME", "a", 10)], [10])]
+    assert out.watermarks == [15]  # forwarded after the timers fired
     assert out.side == [("late", [10], [10])]
     now[0] = 25
     pts.fire_due()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from flink_py.taskmanager.operators.keyed import (
 )
 from flink_py.taskmanager.operators.process import KeyedProcessOperator, ProcessOperator
 from flink_py.taskmanager.operators.sinks import PrintSinkOperator, SinkFunctionOperator
+from flink_py.taskmanager.operators.watermarks import TimestampsAndWatermarksOperator
 
 if TYPE_CHECKING:
     from flink_py.datastream.stream_execution_environment import StreamExecutionEnvironment
@@ -95,7 +97,11 @@ class DataStream:
         return self
 
     def set_uid_hash(self, uid_hash: str) -> DataStream:
-        """Set the operator id hash directly."""
+        """Set the operator id hash directly (32 hex characters, as Flink requires)."""
+        if not isinstance(uid_hash, str) or not re.fullmatch(r"[0-9A-Fa-f]{32}", uid_hash):
+            msg = ("Node hash must be a 32 character String that describes a hex code. "
+                   f"Found: {uid_hash}")
+            raise ValueError(msg)
         self._t.uid_hash = uid_hash
         return self
 
@@ -259,9 +265,25 @@ class DataStream:
             raise TypeError(f"connect() needs a DataStream or a BroadcastStream, got {ds!r}")
         return ConnectedStreams(self, ds)
 
+    def window_all(self, window_assigner: Any) -> Any:
+        """Split the whole stream into windows (evaluated by one parallel instance)."""
+        from flink_py.datastream.windowed_stream import AllWindowedStream
+
+        return AllWindowedStream(self, window_assigner)
+
     def process(self, func: Any, output_type: Any = None) -> DataStream:
         """Apply a ProcessFunction (or a callable ``(value, ctx)``); it yields its outputs."""
         return self._one_input("Process", ProcessOperator(func), _output_type(output_type))
+
+    def assign_timestamps_and_watermarks(self, watermark_strategy: Any) -> DataStream:
+        """Assign event timestamps and generate watermarks with a ``WatermarkStrategy``.
+
+        Watermarks from upstream are replaced by the strategy's own (only the
+        end-of-input watermark passes through).
+        """
+        return self._one_input("Timestamps/Watermarks",
+                               TimestampsAndWatermarksOperator(watermark_strategy),
+                               self._t.output_type)
 
     def get_side_output(self, output_tag: OutputTag) -> DataStream:
         """The stream of values this operator emitted to the side output ``output_tag``."""
@@ -408,6 +430,34 @@ class KeyedStream(DataStream):
         """The record with the largest field value so far (the first one on ties)."""
         return self._aggregate("max_by", position_to_max_by)
 
+    def window(self, window_assigner: Any) -> Any:
+        """Split each key's elements into windows (``flink_py.datastream.window``)."""
+        from flink_py.datastream.windowed_stream import WindowedStream
+
+        return WindowedStream(self, window_assigner)
+
+    def count_window(self, size: int, slide: int = 0) -> Any:
+        """Count windows of ``size`` elements per key, starting every ``slide`` elements.
+
+        PyFlink semantics: the i-th element of a key is in every window k with
+        ``k*slide <= i < k*slide + size``; a window fires once, when it holds
+        ``size`` elements (Java's countWindow(size, slide) is
+        ``window(GlobalWindows.create()).trigger(CountTrigger.of(slide))
+        .evictor(CountEvictor.of(size))``).
+        """
+        from flink_py.datastream.window import (
+            CountSlidingWindowAssigner,
+            CountTumblingWindowAssigner,
+        )
+
+        if size <= 0:
+            raise ValueError(f"count_window: size must be greater than 0, got {size}")
+        if slide < 0:
+            raise ValueError(f"count_window: slide must not be negative, got {slide}")
+        if slide == 0:
+            return self.window(CountTumblingWindowAssigner.of(size))
+        return self.window(CountSlidingWindowAssigner.of(size, slide))
+
     def key_by(self, key_selector: Any, key_type: Any = None) -> KeyedStream:
         """Re-key the stream before this key_by (the new key replaces the old one)."""
         return (self._origin or DataStream(self._env, self._t.inputs[0][0])).key_by(
@@ -476,8 +526,9 @@ class DataStreamSink:
         return self
 
     def slot_sharing_group(self, slot_sharing_group: str) -> DataStreamSink:
-        """Put the sink into a slot-sharing group."""
-        self._t.slot_sharing_group = slot_sharing_group
+        """Put the sink into a slot-sharing group (a name or a SlotSharingGroup)."""
+        self._t.slot_sharing_group = getattr(slot_sharing_group, "get_name",
+                                             lambda: slot_sharing_group)()
         return self
 
 

@@ -18,6 +18,7 @@ import abc
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from flink_py.common.execution_config import global_job_parameters
 from flink_py.datastream.timerservice import TimerService
 
 if TYPE_CHECKING:
@@ -109,6 +110,8 @@ class RuntimeContext(KeyedStateStore):
         self._max_parallelism = max_parallelism
         self._attempt = attempt
         self._job_parameters = dict(job_parameters or {})
+        # ExecutionConfig.set_global_job_parameters entries win over plain job options.
+        self._job_parameters.update(global_job_parameters(self._job_parameters))
         self._metrics_group = metrics_group
         self._keyed_state_store = keyed_state_store
 
@@ -137,7 +140,8 @@ class RuntimeContext(KeyedStateStore):
         return f"{self._task_name} ({self._index + 1}/{self._parallelism})"
 
     def get_job_parameter(self, key: str, default_value: str) -> str:
-        """A job configuration value, or ``default_value``."""
+        """A global job parameter (``get_config().set_global_job_parameters``) or job
+        configuration value, or ``default_value``."""
         return self._job_parameters.get(key, default_value)
 
     def get_metrics_group(self) -> MetricGroup:

@@ -10,6 +10,9 @@ from flink_py.client.cluster_client import ClusterClient, CollectIterator
 from flink_py.client.context import ClientContext, current_context
 from flink_py.datastream._transformation import Transformation
 from flink_py.client.graph import build_job_graph
+from flink_py.common.execution_config import ExecutionConfig
+from flink_py.common.restart_strategy import RestartStrategies, RestartStrategyConfiguration
+from flink_py.common.checkpoint_config import CheckpointConfig, CheckpointingMode
 from flink_py.common.runtime.config import FlinkConfig
 from flink_py.common.runtime.jobgraph import JobGraph, new_id
 from flink_py.datastream.data_stream import DataStream
@@ -149,9 +152,32 @@ class StreamExecutionEnvironment:
         return self._max_parallelism or int(self._config.get("pipeline.max-parallelism"))
 
     def set_runtime_mode(self, execution_mode: RuntimeExecutionMode) -> StreamExecutionEnvironment:
-        """STREAMING, BATCH or AUTOMATIC."""
+        """STREAMING, BATCH or AUTOMATIC (BATCH when every source is bounded)."""
+        if not isinstance(execution_mode, RuntimeExecutionMode):
+            msg = f"set_runtime_mode expects a RuntimeExecutionMode, got {execution_mode!r}"
+            raise TypeError(msg)
         self._runtime_mode = execution_mode
         return self
+
+    def get_config(self) -> ExecutionConfig:
+        """The ExecutionConfig of this environment (a live view: setters apply here)."""
+        return ExecutionConfig(self)
+
+    def set_restart_strategy(self, restart_strategy_configuration: RestartStrategyConfiguration
+                             ) -> StreamExecutionEnvironment:
+        """Set the job's restart strategy (stored as ``restart-strategy.*`` job options)."""
+        if not isinstance(restart_strategy_configuration, RestartStrategyConfiguration):
+            msg = (f"set_restart_strategy expects a RestartStrategies configuration, got "
+                   f"{restart_strategy_configuration!r}")
+            raise TypeError(msg)
+        for key in [k for k in self._job_config if k.startswith("restart-strategy")]:
+            del self._job_config[key]
+        self.configure(restart_strategy_configuration.to_config())
+        return self
+
+    def get_restart_strategy(self) -> RestartStrategyConfiguration | None:
+        """The restart strategy the job will run with (None: the cluster's default)."""
+        return RestartStrategies.from_config(self._config.to_dict())
 
     def set_buffer_timeout(self, timeout_millis: int) -> StreamExecutionEnvironment:
         """Flush partly filled output batches after this many ms (-1: only when full)."""
@@ -165,6 +191,28 @@ class StreamExecutionEnvironment:
         """Run every operator in its own task."""
         self._job_config["pipeline.operator-chaining.enabled"] = "false"
         return self
+
+    # -- checkpointing -------------------------------------------------------
+    def enable_checkpointing(self, interval: int, mode: CheckpointingMode | None = None
+                             ) -> StreamExecutionEnvironment:
+        """Checkpoint every ``interval`` ms (``execution.checkpointing.interval``) in ``mode``."""
+        config = self.get_checkpoint_config()
+        config.set_checkpoint_interval(interval)
+        if mode is not None:
+            config.set_checkpointing_mode(mode)
+        return self
+
+    def get_checkpoint_config(self) -> CheckpointConfig:
+        """The job's checkpoint settings; setters change this job's configuration."""
+        return CheckpointConfig(self._job_config, lambda: self._config)
+
+    def get_checkpoint_interval(self) -> int:
+        """The checkpoint interval in ms, or -1 when checkpointing is off."""
+        return self.get_checkpoint_config().get_checkpoint_interval()
+
+    def get_checkpointing_mode(self) -> CheckpointingMode:
+        """EXACTLY_ONCE or AT_LEAST_ONCE."""
+        return self.get_checkpoint_config().get_checkpointing_mode()
 
     # -- sources -------------------------------------------------------------
     def _add(self, t: Transformation, sink: bool = False) -> None:
@@ -240,11 +288,21 @@ class StreamExecutionEnvironment:
 
     # -- execution -----------------------------------------------------------
     def _mode(self) -> str:
+        """The runtime mode of the job: AUTOMATIC is BATCH when all sources are bounded."""
         mode = self._runtime_mode
         if mode is None:
             mode = RuntimeExecutionMode[str(self._config.get("execution.runtime-mode")).upper()]
+        if mode is RuntimeExecutionMode.STREAMING:
+            return mode.name
+        unbounded = [t.name for t in _sources(self._sinks)
+                     if not getattr(t.operator, "bounded", False)]
         if mode is RuntimeExecutionMode.AUTOMATIC:
-            mode = RuntimeExecutionMode.STREAMING
+            return "STREAMING" if unbounded else "BATCH"
+        if unbounded:
+            msg = (f"Detected an UNBOUNDED source ('{unbounded[0]}') with the "
+                   "'execution.runtime-mode' set to 'BATCH'. This combination is not allowed, "
+                   "please set the 'execution.runtime-mode' to STREAMING or AUTOMATIC")
+            raise ValueError(msg)
         return mode.name
 
     def get_stream_graph_job(self, job_name: str | None = None, clear: bool = True) -> JobGraph:
@@ -306,6 +364,22 @@ class StreamExecutionEnvironment:
 
     def close(self) -> None:
         """Release resources (nothing is held between executions)."""
+
+
+def _sources(sinks: list[Transformation]) -> list[Transformation]:
+    """The source transformations reachable from ``sinks``."""
+    seen: set[int] = set()
+    found: list[Transformation] = []
+    stack = list(sinks)
+    while stack:
+        t = stack.pop()
+        if t.id in seen:
+            continue
+        seen.add(t.id)
+        if t.kind == "source":
+            found.append(t)
+        stack += [up for up, _ in t.inputs]
+    return found
 
 
 def _connect(ctx: ClientContext, graph: JobGraph) -> tuple[ClusterClient, Any]:

@@ -371,7 +371,7 @@ _DEPRECATED: dict[str, str] = {}  # deprecated key -> current key
 _PASSTHROUGH_PREFIXES = (
     "metrics.reporter.", "metrics.scope.", "env.java.", "kubernetes.", "security.",
     "state.backend.rocksdb.", "table.", "s3.", "s3a.", "fs.", "yarn.", "containerized.",
-    "akka.", "pekko.",
+    "akka.", "pekko.", "pipeline.global-job-parameters.",
 )  # fmt: skip
 
 
@@ -471,6 +471,15 @@ PIPELINE_NAME = option("pipeline.name", _S, None, "Job name (default: the name g
 PIPELINE_AUTO_WATERMARK_INTERVAL = option(
     "pipeline.auto-watermark-interval", _D, "200 ms", "Periodic watermark interval.")
 PIPELINE_OBJECT_REUSE = option("pipeline.object-reuse", _B, False, "Reuse records in chains.")
+PIPELINE_AUTO_GENERATE_UIDS = option(
+    "pipeline.auto-generate-uids", _B, True, "Generate operator ids when uid() is not set.")
+PIPELINE_CLOSURE_CLEANER_LEVEL = option(
+    "pipeline.closure-cleaner-level", _E, "RECURSIVE", "Accepted: functions are cloudpickled.",
+    choices=["NONE", "TOP_LEVEL", "RECURSIVE"])
+METRICS_LATENCY_INTERVAL = option(
+    "metrics.latency.interval", _D, "0 ms", "Latency marker interval (0 = off).")
+TASK_CANCELLATION_INTERVAL = option(
+    "task.cancellation.interval", _D, "30000 ms", "Time between task cancellation attempts.")
 PIPELINE_OPERATOR_CHAINING = option(
     "pipeline.operator-chaining.enabled", _B, True, "Chain operators into tasks.",
     deprecated_keys=["pipeline.operator-chaining"])
@@ -549,6 +558,12 @@ STATE_BACKEND_TYPE = option(
     deprecated_keys=["state.backend"], choices=["hashmap", "rocksdb"])
 STATE_BACKEND_ROCKSDB_LOCALDIR = option(
     "state.backend.rocksdb.localdir", _S, None, "RocksDB working directory.")
+ROCKSDB_BLOCK_CACHE_SIZE = option(
+    "state.backend.rocksdb.block.cache-size", _M, "8mb", "RocksDB block cache per backend.")
+ROCKSDB_WRITEBUFFER_SIZE = option(
+    "state.backend.rocksdb.writebuffer.size", _M, "64mb", "RocksDB memtable size.")
+ROCKSDB_WRITEBUFFER_COUNT = option(
+    "state.backend.rocksdb.writebuffer.count", _I, 2, "RocksDB memtables per column family.")
 
 # Restart and failover ----------------------------------------------------------------------
 _RS = "restart-strategy."

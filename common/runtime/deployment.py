@@ -80,6 +80,10 @@ class TaskDeploymentDescriptor:
     outputs: list[OutputDescriptor]
     config: dict[str, str]
     runtime_mode: str = "STREAMING"
+    #: State to start from: ``{"checkpoint_id": n, "operators": {operator key:
+    #: {"keyed": [keyed handle JSON, ...], "state": path of the operator's
+    #: pickled state or None}}}`` (see ``jobmanager.checkpoint_coordinator``), or None.
+    restore: dict[str, Any] | None = None
 
     @property
     def task_name_with_subtask(self) -> str:

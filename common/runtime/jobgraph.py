@@ -43,6 +43,7 @@ class ChainedOperator:
         chained_outputs: indices (within the vertex) of the operators that
             consume this operator's main output inside the same chain.
         uid: the user-given uid, or None.
+        uid_hash: the user-given operator id hash (``set_uid_hash``), or None.
     """
 
     node_id: int
@@ -51,6 +52,7 @@ class ChainedOperator:
     output_type: Any = None
     chained_outputs: list[int] = dataclasses.field(default_factory=list)
     uid: str | None = None
+    uid_hash: str | None = None
 
 
 @dataclasses.dataclass

@@ -21,6 +21,7 @@ __all__ = [
     "CLOSE",
     "CREDIT",
     "DATA",
+    "DATA_TS",
     "ERROR",
     "EVENT",
     "REQUEST",
@@ -34,6 +35,7 @@ EVENT: Final = 3    # producer -> consumer: pickled in-band event (needs no cred
 CREDIT: Final = 4   # consumer -> producer: AddCredit; arg = credit
 CLOSE: Final = 5    # consumer -> producer: release the subpartition view
 ERROR: Final = 6    # producer -> consumer: the request failed; payload = message
+DATA_TS: Final = 7  # as DATA, with the record-timestamp column (network.record_timestamps)
 
 _HEADER = struct.Struct("<IBIi")
 

@@ -32,8 +32,9 @@ __all__ = [
     "RemoteInputChannel",
 ]
 
-KIND_DATA = 0   # payload: list of records (local) or Arrow IPC bytes (remote)
-KIND_EVENT = 1  # payload: event object
+KIND_DATA = 0   # payload: (records, timestamps) (local) or Arrow IPC bytes, possibly
+                #          wrapped in a TimestampedBuffer (remote)
+KIND_EVENT = 1  # payload: event object (end-of-partition, watermark, watermark status)
 KIND_ERROR = 2  # payload: message; the channel broke
 
 
@@ -119,8 +120,8 @@ class RemoteInputChannel(InputChannel):
         payload = pickle.dumps((self.key, self.subpartition_index, credit))
         self.conn.send(REQUEST, self.channel_id, 0, payload)
 
-    def on_data(self, payload: bytearray, backlog: int) -> None:
-        """Reader thread: a DATA frame arrived."""
+    def on_data(self, payload: Any, backlog: int) -> None:
+        """Reader thread: a DATA (or DATA_TS: wrapped in a TimestampedBuffer) frame arrived."""
         with self.gate.credit_lock:
             grants = self.gate.credits.on_buffer_received(self.remote_index, backlog)
         self.gate.queue.put((self.index, KIND_DATA, payload))

@@ -23,7 +23,8 @@ import time
 from typing import Any, Protocol
 
 from flink_py.taskmanager.network.credit import SenderCredit
-from flink_py.taskmanager.network.frames import DATA, EVENT, FrameConnection
+from flink_py.taskmanager.network.frames import DATA, DATA_TS, EVENT, FrameConnection
+from flink_py.taskmanager.network.record_timestamps import TimestampedBuffer
 
 __all__ = [
     "PartitionKey",
@@ -57,9 +58,12 @@ class RemoteView:
         self.subpartition: Subpartition | None = None
 
     def deliver(self, is_data: bool, element: Any, backlog: int) -> None:
-        """Send a DATA frame (Arrow IPC bytes) or an EVENT frame (pickled)."""
+        """Send a DATA(_TS) frame (Arrow IPC bytes) or an EVENT frame (pickled)."""
         if is_data:
-            self.conn.send(DATA, self.channel_id, backlog, element)
+            if element.__class__ is TimestampedBuffer:
+                self.conn.send(DATA_TS, self.channel_id, backlog, element.buffer)
+            else:
+                self.conn.send(DATA, self.channel_id, backlog, element)
         else:
             self.conn.send(EVENT, self.channel_id, backlog, pickle.dumps(element))
 
@@ -194,6 +198,14 @@ class PartitionRegistry:
         sub = partition.subpartitions[index]
         sub.attach(view, credit)
         return sub
+
+    def unregister(self, key: PartitionKey) -> None:
+        """Drop one partition (its producer failed or was cancelled) and release it."""
+        with self._lock:
+            partition = self._partitions.pop(key, None)
+        if partition is not None:
+            for sub in partition.subpartitions:
+                sub.release()
 
     def lookup(self, key: PartitionKey) -> ResultPartition | None:
         """The registered partition for ``key``, if any."""

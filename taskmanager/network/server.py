@@ -19,6 +19,7 @@ from flink_py.taskmanager.network.frames import (
     CLOSE,
     CREDIT,
     DATA,
+    DATA_TS,
     ERROR,
     EVENT,
     REQUEST,
@@ -26,6 +27,7 @@ from flink_py.taskmanager.network.frames import (
     FrameConnection,
 )
 from flink_py.taskmanager.network.partition import PartitionRegistry, RemoteView
+from flink_py.taskmanager.network.record_timestamps import TimestampedBuffer
 
 __all__ = ["ConnectionManager", "DataServer"]
 
@@ -159,6 +161,8 @@ class ConnectionManager:
                     continue
                 if kind == DATA:
                     channel.on_data(payload, arg)
+                elif kind == DATA_TS:
+                    channel.on_data(TimestampedBuffer(payload), arg)
                 elif kind == EVENT:
                     channel.on_event(pickle.loads(payload))
                 elif kind == ERROR:

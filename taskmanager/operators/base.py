@@ -1,7 +1,10 @@
 """The operator contract every runtime operator implements.
 
 Records move in *batches*: a Python list of values plus, when the stream has
-event timestamps, a parallel list of timestamps (else ``None``). Chained
+event timestamps, a parallel list of timestamps (else ``None``). Watermarks
+reach an operator through :meth:`StreamOperator.process_watermark`, in
+order with the batches (for the task head: the minimum over its input
+channels, see ``network.valve``). Chained
 operators call each other directly; the last operator of a chain writes into
 a record writer that partitions and ships batches to the next task.
 """
@@ -13,6 +16,8 @@ from typing import Any, Protocol
 
 from flink_py.common.metrics import MetricGroup
 from flink_py.datastream.functions import Function, KeyedStateStore, RuntimeContext
+
+_LONG_MAX = (1 << 63) - 1
 
 __all__ = [
     "OperatorContext",
@@ -31,6 +36,12 @@ class Output(Protocol):
 
     def emit_side(self, tag: str, values: list[Any], timestamps: list[int] | None) -> None:
         """Emit a batch to the side output ``tag``."""
+
+    def emit_watermark(self, watermark: int) -> None:
+        """Emit a watermark (epoch ms) to every output, main and side; ignored unless it advances."""
+
+    def emit_watermark_status(self, idle: bool) -> None:
+        """Tell every output that this stream became idle (True) or active again (False)."""
 
 
 @dataclasses.dataclass
@@ -102,6 +113,17 @@ class StreamOperator:
         """Process one batch of input records."""
         raise NotImplementedError
 
+    def process_watermark(self, watermark: int) -> None:
+        """Event time of the input advanced to ``watermark``; the default forwards it.
+
+        Operators with event-time timers or windows fire them first, then forward.
+        """
+        self.output.emit_watermark(watermark)
+
+    def process_watermark_status(self, idle: bool) -> None:
+        """The input became idle (True) or active again (False); the default forwards it."""
+        self.output.emit_watermark_status(idle)
+
     def end_input(self) -> None:
         """All input has been consumed (bounded streams); emit final results."""
 
@@ -137,6 +159,11 @@ class SourceOperator(StreamOperator):
     def poll_next(self, max_rows: int) -> list[Any] | None:
         """Return the next batch (possibly empty), or None at end of input."""
         raise NotImplementedError
+
+    def end_of_event_time(self) -> None:
+        """The source finished: emit the maximum watermark (after marking itself active)."""
+        self.output.emit_watermark_status(False)
+        self.output.emit_watermark(_LONG_MAX)
 
     def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
         """Sources have no input."""

@@ -107,10 +107,14 @@ class BroadcastProcessOperator(TwoInputStreamOperator):
     def open(self) -> None:  # noqa: D102
         self.emitter = Emitter(self.output, f"'{self.ctx.operator_name}' function")
         self.broadcast_states = BroadcastStateStore(self.descriptors)
-        timers = NonKeyedTimerService(self.ctx.processing_time_service)
+        timers = self.timers = NonKeyedTimerService(self.ctx.processing_time_service)
         self.read_only_context = _ReadOnlyContext(self.emitter, timers, self.broadcast_states)
         self.context = _Context(self.emitter, timers, self.broadcast_states)
         super().open()
+
+    def process_watermark(self, watermark: int) -> None:  # noqa: D102
+        self.timers.advance_watermark(watermark)
+        self.output.emit_watermark(watermark)
 
     def process_batch1(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
         run_batch(self.f1, self.read_only_context, self.emitter, values, timestamps)

@@ -131,9 +131,13 @@ class CoProcessOperator(TwoInputStreamOperator):
 
     def open(self) -> None:  # noqa: D102
         self.emitter = Emitter(self.output, f"'{self.ctx.operator_name}' function")
-        self.context = _CoContext(self.emitter, NonKeyedTimerService(
-            self.ctx.processing_time_service))
+        self.timers = NonKeyedTimerService(self.ctx.processing_time_service)
+        self.context = _CoContext(self.emitter, self.timers)
         super().open()
+
+    def process_watermark(self, watermark: int) -> None:  # noqa: D102
+        self.timers.advance_watermark(watermark)
+        self.output.emit_watermark(watermark)
 
     def process_batch1(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
         run_batch(self.f1, self.context, self.emitter, values, timestamps)

@@ -18,7 +18,9 @@ from flink_py.datastream.functions import RuntimeContext, resolve
 from flink_py.datastream.state import ValueStateDescriptor
 from flink_py.taskmanager.operators.base import StreamOperator
 from flink_py.taskmanager.operators.timers import LONG_MAX, InternalTimerService
-from flink_py.taskmanager.state import HeapKeyedStateBackend, KeyedStateBackend
+from flink_py.common.runtime.config import FlinkConfig
+from flink_py.common.runtime.keygroups import key_group_range_for_operator_index
+from flink_py.taskmanager.state import KeyedStateBackend, create_keyed_state_backend
 
 __all__ = [
     "AbstractKeyedOperator",
@@ -48,8 +50,13 @@ class AbstractKeyedOperator(StreamOperator):
         self.timer_service: InternalTimerService = None  # type: ignore[assignment]
 
     def create_keyed_state_backend(self) -> KeyedStateBackend:
-        """The backend holding this instance's keyed state (heap for now)."""
-        return HeapKeyedStateBackend(self.ctx.max_parallelism)
+        """The backend holding this instance's keyed state (``state.backend.type``),
+        owning this subtask's key-group range."""
+        ctx = self.ctx
+        config = FlinkConfig.from_dict(ctx.job_parameters or {}, warn_unknown=False)
+        key_groups = key_group_range_for_operator_index(ctx.max_parallelism, ctx.parallelism,
+                                                        ctx.subtask_index)
+        return create_keyed_state_backend(config, ctx.max_parallelism, key_groups)
 
     def runtime_context(self) -> RuntimeContext:  # noqa: D102
         return self.ctx.runtime_context(keyed_state_store=self.backend)
@@ -63,8 +70,9 @@ class AbstractKeyedOperator(StreamOperator):
         super().open()
 
     def process_watermark(self, watermark: int) -> None:
-        """Event time advanced to ``watermark``: fire the due event-time timers."""
+        """Event time advanced to ``watermark``: fire the due event-time timers, then forward."""
         self.timer_service.advance_watermark(watermark)
+        self.output.emit_watermark(watermark)
 
     def end_input(self) -> None:
         """A bounded input ends with the maximum watermark: every event-time timer fires."""
@@ -104,8 +112,7 @@ class ReduceOperator(AbstractKeyedOperator):
     def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
         key_of = self.key_selector
         reduce = self.func
-        get = self.state.get_internal
-        put = self.state.put_internal
+        get, put = self.state.batch_accessors()
         out: list[Any] = []
         append = out.append
         for v in values:

@@ -151,6 +151,10 @@ class ProcessOperator(StreamOperator):
         self.context = _ProcessContext(self.emitter, self.timers)
         super().open()
 
+    def process_watermark(self, watermark: int) -> None:  # noqa: D102
+        self.timers.advance_watermark(watermark)
+        self.output.emit_watermark(watermark)
+
     def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
         f, ctx, em = self.func, self.context, self.emitter
         em.start(timestamps is not None)

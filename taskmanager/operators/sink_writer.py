@@ -9,7 +9,9 @@ drives the same pieces per checkpoint:
   ``prepare_commit()``; the committables are kept under the checkpoint id;
 * :meth:`SinkOperator.snapshot_sink` -- writer state plus uncommitted committables;
 * :meth:`SinkOperator.notify_checkpoint_complete` -- commit everything up to it;
-* :meth:`SinkOperator.restore_sink` -- re-commit restored committables (idempotent).
+* :meth:`SinkOperator.restore_sink` -- re-commit restored committables (idempotent),
+  then let the writer discard what earlier attempts left uncommitted
+  (``discard_in_progress``, e.g. FileSink's in-progress part files).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class SinkOperator(StreamOperator):
         self.writer: Any = None
         self.committer: Any = None
         self._pending: dict[int, list[Any]] = {}
-        self._restored: list[Any] = []
+        self._restored: list[Any] | None = None
 
     def open(self) -> None:  # noqa: D102
         super().open()
@@ -47,9 +49,12 @@ class SinkOperator(StreamOperator):
             dict(ctx.job_parameters or {}), self.input_type,
             getattr(ctx, "processing_time_service", None)))
         self.committer = self.sink.create_committer()
-        if self._restored:
-            self._commit(self._restored)
-            self._restored = []
+        if self._restored is not None:
+            restored, self._restored = self._restored, None
+            self._commit(restored)
+            discard = getattr(self.writer, "discard_in_progress", None)
+            if discard is not None:
+                discard({str(getattr(c, "temp", "")) for c in restored})
 
     def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
         self.writer.write_batch(values, timestamps)
@@ -78,6 +83,8 @@ class SinkOperator(StreamOperator):
 
     def notify_checkpoint_complete(self, checkpoint_id: int) -> None:
         """Commit the committables of every checkpoint up to ``checkpoint_id``."""
+        if self.committer is None:
+            return
         done = [cid for cid in self._pending if cid <= checkpoint_id]
         committables = [c for cid in sorted(done) for c in self._pending.pop(cid)]
         self._commit(committables)

@@ -39,6 +39,7 @@ from flink_py.datastream.connectors.source import (
     SplitEnumeratorContext,
 )
 from flink_py.taskmanager.operators.base import SourceOperator
+from flink_py.taskmanager.operators.watermarks import WatermarkEmitter, auto_watermark_interval
 
 __all__ = ["NO_TIMESTAMP", "SourceReaderOperator", "SubtaskEnumeratorContext"]
 
@@ -242,6 +243,13 @@ class SourceReaderOperator(SourceOperator):
 
     def __init__(self, source: Source[Any, Any], watermark_strategy: Any = None) -> None:
         super().__init__()
+        from flink_py.common.watermark_strategy import WatermarkStrategy
+
+        if watermark_strategy is not None and not isinstance(watermark_strategy,
+                                                             WatermarkStrategy):
+            msg = (f"from_source: the watermark strategy must be a WatermarkStrategy (or None), "
+                   f"got {type(watermark_strategy).__name__}")
+            raise TypeError(msg)
         self.source = source
         self.watermark_strategy = watermark_strategy
         self.bounded = source.get_boundedness() is Boundedness.BOUNDED
@@ -251,6 +259,8 @@ class SourceReaderOperator(SourceOperator):
         self.enum_context: SubtaskEnumeratorContext | None = None
         self._restored: dict[str, Any] | None = None
         self._ended = False
+        #: Runs the watermark strategy (None: records pass with the reader's timestamps).
+        self.watermarks: WatermarkEmitter | None = None
 
     # -- checkpoint hooks --------------------------------------------------------
     def restore_source(self, state: dict[str, Any]) -> None:
@@ -264,6 +274,8 @@ class SourceReaderOperator(SourceOperator):
 
     def notify_checkpoint_complete(self, checkpoint_id: int) -> None:
         """Forward to reader and enumerator."""
+        if self.reader is None:
+            return  # not open (any more)
         self.reader.notify_checkpoint_complete(checkpoint_id)
         self.enumerator.notify_checkpoint_complete(checkpoint_id)
 
@@ -287,6 +299,14 @@ class SourceReaderOperator(SourceOperator):
         if restored is not None and restored.get("splits"):
             self.reader.add_splits(list(restored["splits"]))
         self.reader.start()
+        strategy = self.watermark_strategy
+        if strategy is not None and (strategy.has_watermarks
+                                     or strategy.create_timestamp_assigner() is not None
+                                     or strategy.idle_timeout is not None):
+            self.watermarks = WatermarkEmitter(strategy, self.output,
+                                               f"Source '{ctx.operator_name}'")
+            self.watermarks.start(ctx.processing_time_service,
+                                  auto_watermark_interval(ctx.job_parameters))
 
     def poll_next(self, max_rows: int) -> list[Any] | None:  # noqa: D102
         if self._ended:
@@ -307,12 +327,21 @@ class SourceReaderOperator(SourceOperator):
             self._ended = True
         elif status is InputStatus.NOTHING_AVAILABLE and not out.values and not mailbox:
             self._idle(reader, enum_ctx)
+        if self.watermarks is not None:
+            self.watermarks.process(out.values, out.timestamps)
+            return [] if out.values or not self._ended else None
         if out.timestamps is not None:
             self.output.emit(out.values, out.timestamps)
             return [] if out.values or not self._ended else None
         if not out.values and self._ended:
             return None
         return out.values
+
+    def end_of_event_time(self) -> None:  # noqa: D102
+        if self.watermarks is not None:
+            self.watermarks.end_of_time()
+        else:
+            super().end_of_event_time()
 
     def _idle(self, reader: Any, enum_ctx: SubtaskEnumeratorContext) -> None:
         wait = _MAX_IDLE_WAIT_S

@@ -211,6 +211,11 @@ class NonKeyedTimerService(TimerService):
     def current_watermark(self) -> int:  # noqa: D102
         return self.current_watermark_value
 
+    def advance_watermark(self, watermark: int) -> None:
+        """The operator's input watermark advanced (no timers to fire here)."""
+        if watermark > self.current_watermark_value:
+            self.current_watermark_value = watermark
+
     def register_processing_time_timer(self, timestamp: int) -> None:  # noqa: D102
         raise RuntimeError(self._MESSAGE)
 

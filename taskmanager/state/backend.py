@@ -5,12 +5,16 @@ subtask of a keyed operator). The operator sets the *current key* before it
 calls user code for a record or a timer; every state handle the backend gave
 out then reads and writes that key's value.
 
-Backends (heap today; snapshots and a RocksDB backend come with
-checkpointing) implement :class:`KeyedStateBackend`. A checkpointing
-backend adds ``snapshot``/``restore`` over the key groups it owns
-(``flink_py.common.runtime.keygroups``); it can find the key group of each
-stored key with ``assign_to_key_group(key, max_parallelism)``, so the data
-path does not pay for key-group bookkeeping.
+Backends (``hashmap``: :mod:`.heap`, ``rocksdb``: :mod:`.rocksdb`; chosen by
+``state.backend.type`` through :func:`.factory.create_keyed_state_backend`)
+implement :class:`KeyedStateBackend`. A backend owns a
+:class:`~flink_py.common.runtime.keygroups.KeyGroupRange` and snapshots and
+restores its state per key group: :meth:`KeyedStateBackend.snapshot` takes the
+short synchronous part and returns a :class:`~.snapshot.PendingSnapshot`
+whose ``run()`` writes the data and returns a
+:class:`~.snapshot.KeyedStateHandle`; :meth:`KeyedStateBackend.restore`
+reads exactly the key groups of its range out of any set of handles (which
+is how a job restored at another parallelism redistributes state).
 
 Operators that manage their own per-key values (rolling reduce, built-in
 aggregations) use the *internal* access of a value state,
@@ -21,8 +25,9 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from flink_py.common.runtime.keygroups import KeyGroupRange
 from flink_py.datastream.functions import KeyedStateStore
 from flink_py.datastream.state import (
     AggregatingState,
@@ -37,6 +42,10 @@ from flink_py.datastream.state import (
     ValueState,
     ValueStateDescriptor,
 )
+from flink_py.taskmanager.state.snapshot import KIND_NAMES, KeyedStateHandle, PendingSnapshot
+
+if TYPE_CHECKING:
+    from flink_py.common.runtime.checkpoint_storage import CheckpointStorage
 
 __all__ = ["InternalValueState", "KeyedStateBackend"]
 
@@ -53,17 +62,35 @@ class InternalValueState(Protocol):
     def items_internal(self) -> Iterator[tuple[Any, Any]]:
         """Every (key, value) pair."""
 
+    def batch_accessors(self) -> tuple[Any, Any]:
+        """``(get, put)`` valid until the caller's current batch ends.
+
+        Hot loops call this once per batch. A backend may hand out faster
+        functions than :meth:`get_internal`/:meth:`put_internal` (the heap
+        backend returns the dict's own methods while no snapshot is being
+        written); they must not be kept across batches.
+        """
+
 
 class KeyedStateBackend(KeyedStateStore):
     """All keyed state of one operator instance.
 
     Args:
         max_parallelism: the operator's max parallelism (number of key groups).
+        key_group_range: the key groups this instance owns (default: all).
     """
 
-    def __init__(self, max_parallelism: int) -> None:
+    def __init__(self, max_parallelism: int, key_group_range: KeyGroupRange | None = None
+                 ) -> None:
         self.max_parallelism = max_parallelism
+        self.key_group_range = (key_group_range if key_group_range is not None
+                                else KeyGroupRange(0, max_parallelism - 1))
+        if self.key_group_range.end >= max_parallelism:
+            raise ValueError(f"{self.key_group_range} exceeds the max parallelism "
+                             f"{max_parallelism}")
         self._states: dict[str, tuple[type, StateDescriptor, Any]] = {}
+        #: name -> kind of the states found in restored snapshots.
+        self._restored_kinds: dict[str, str] = {}
 
     # -- current key -----------------------------------------------------------
     @abc.abstractmethod
@@ -90,6 +117,11 @@ class KeyedStateBackend(KeyedStateStore):
                        f"it cannot be used as a {kind.__name__}")
                 raise ValueError(msg)
             return found[2]
+        restored = self._restored_kinds.get(descriptor.name)
+        if restored is not None and restored != KIND_NAMES[kind]:
+            msg = (f"state '{descriptor.name}' was restored as {restored} state, "
+                   f"it cannot be used as a {kind.__name__}")
+            raise ValueError(msg)
         handle = self._create_state(kind, descriptor)
         self._states[descriptor.name] = (kind, descriptor, handle)
         return handle
@@ -124,6 +156,56 @@ class KeyedStateBackend(KeyedStateStore):
     @abc.abstractmethod
     def get_keys(self, state_name: str) -> Iterable[Any]:
         """The keys that have a value in the state ``state_name``."""
+
+    def state_kinds(self) -> dict[str, str]:
+        """name -> kind of every state, registered or restored."""
+        kinds = dict(self._restored_kinds)
+        kinds.update({name: KIND_NAMES[kind] for name, (kind, _, _) in self._states.items()})
+        return kinds
+
+    # -- snapshots ---------------------------------------------------------------
+    @abc.abstractmethod
+    def snapshot(self, checkpoint_id: int, storage: CheckpointStorage,
+                 name: str | None = None) -> PendingSnapshot:
+        """Take the synchronous part of a snapshot (call between records).
+
+        Args:
+            checkpoint_id: the checkpoint's id n (files go to ``chk-<n>/``).
+            storage: the job's checkpoint storage.
+            name: unique name of this operator instance in the checkpoint.
+
+        Returns:
+            The asynchronous part; its ``run()`` returns the handle.
+        """
+
+    @abc.abstractmethod
+    def restore(self, handles: Iterable[KeyedStateHandle], storage: CheckpointStorage) -> None:
+        """Load the key groups of :attr:`key_group_range` found in ``handles``.
+
+        Call on a fresh backend, before any state is used. Handles may come
+        from any parallelism with the same max parallelism.
+
+        Raises:
+            ValueError: a handle has another max parallelism.
+            CheckpointCorruptError: a file is missing or corrupt (the path is named).
+        """
+
+    def notify_checkpoint_complete(self, checkpoint_id: int) -> None:
+        """Checkpoint ``n`` completed (incremental backends may build on it)."""
+
+    def _check_handle(self, handle: KeyedStateHandle) -> KeyGroupRange:
+        """The key groups of ``handle`` this backend restores."""
+        if handle.max_parallelism != self.max_parallelism:
+            msg = (f"cannot restore keyed state written with max parallelism "
+                   f"{handle.max_parallelism} into max parallelism {self.max_parallelism} "
+                   "(the max parallelism of a keyed operator cannot change)")
+            raise ValueError(msg)
+        for name, kind in handle.states.items():
+            known = self._restored_kinds.setdefault(name, kind)
+            if known != kind:
+                raise ValueError(f"state '{name}' is {known} state in one snapshot "
+                                 f"and {kind} state in another")
+        return handle.key_group_range.intersection(self.key_group_range)
 
     def close(self) -> None:
         """Release the backend's resources (state handles become invalid)."""

@@ -1,13 +1,24 @@
-"""Keyed state on the Python heap: one dict per state, key -> value.
+"""Keyed state on the Python heap (``state.backend.type: hashmap``).
 
-Values are stored as given (no copies), like Flink's heap backend: a user
-who mutates an object after ``update`` mutates the stored state.
+One dict per state, key -> value. Values are stored as given (no copies),
+like Flink's heap backend: a user who mutates an object after ``update``
+mutates the stored state. The record path does not compute key groups; a
+snapshot groups its entries by key group (``assign_to_key_group``).
+
+Snapshots are copy-on-write, like Flink's ``CopyOnWriteStateMap``: the
+synchronous part only takes a shallow copy of each table (one C-level dict
+copy) and marks the table; until the asynchronous part has written the copy,
+the first access to a key through a state handle replaces the stored value
+with a deep copy, so the snapshot's objects are never mutated.
 """
 
 from __future__ import annotations
 
+import copy
+import threading
+import uuid
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flink_py.datastream.functions import resolve
 from flink_py.datastream.state import (
@@ -20,19 +31,58 @@ from flink_py.datastream.state import (
     StateDescriptor,
     ValueState,
 )
+from flink_py.common.runtime.keygroups import KeyGroupRange, assign_to_key_group
 from flink_py.taskmanager.state.backend import KeyedStateBackend
+from flink_py.taskmanager.state.snapshot import (
+    KeyedStateHandle,
+    PendingSnapshot,
+    open_checkpoint_file,
+    read_key_group_block,
+    write_key_group_file,
+)
+
+if TYPE_CHECKING:
+    from flink_py.common.runtime.checkpoint_storage import CheckpointStorage
 
 __all__ = ["HeapKeyedStateBackend"]
 
 
-class HeapKeyedStateBackend(KeyedStateBackend):
-    """Keyed state in dicts, scoped by :attr:`current_key`."""
+class _Table(dict):  # type: ignore[type-arg]
+    """One state's entries; ``cow`` is the set of keys made private since the
+    last snapshot began (None: no snapshot is being written)."""
 
-    def __init__(self, max_parallelism: int) -> None:
-        super().__init__(max_parallelism)
+    __slots__ = ("cow",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cow: set[Any] | None = None
+
+    def own(self, key: Any) -> None:
+        """Make ``key``'s value private to the live table (deep copy once per snapshot)."""
+        cow = self.cow
+        if cow is not None and key not in cow:
+            cow.add(key)
+            if key in self:
+                self[key] = copy.deepcopy(self[key])
+
+
+class HeapKeyedStateBackend(KeyedStateBackend):
+    """Keyed state in dicts, scoped by :attr:`current_key`.
+
+    Args:
+        max_parallelism: number of key groups M.
+        key_group_range: the key groups this instance owns (default: all).
+    """
+
+    def __init__(self, max_parallelism: int, key_group_range: KeyGroupRange | None = None
+                 ) -> None:
+        super().__init__(max_parallelism, key_group_range)
         #: The key of the element or timer being processed.
         self.current_key: Any = None
-        self._tables: dict[str, dict[Any, Any]] = {}
+        self._tables: dict[str, _Table] = {}
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._uid = uuid.uuid4().hex[:12]
 
     def set_current_key(self, key: Any) -> None:  # noqa: D102
         self.current_key = key
@@ -40,14 +90,77 @@ class HeapKeyedStateBackend(KeyedStateBackend):
     def get_current_key(self) -> Any:  # noqa: D102
         return self.current_key
 
+    def _table(self, name: str) -> _Table:
+        table = self._tables.get(name)
+        if table is None:
+            table = self._tables[name] = _Table()
+        return table
+
     def _create_state(self, kind: type, descriptor: StateDescriptor) -> Any:
-        table: dict[Any, Any] = {}
-        self._tables[descriptor.name] = table
+        table = self._table(descriptor.name)
         cls = _KINDS[kind]
         return cls(self, descriptor, table)
 
     def get_keys(self, state_name: str) -> Iterable[Any]:  # noqa: D102
         return list(self._tables.get(state_name, ()))
+
+    # -- snapshots ---------------------------------------------------------------
+    def _set_cow(self, active: bool) -> None:
+        # list(): the async thread may release while the task thread registers a state
+        for table in list(self._tables.values()):
+            table.cow = set() if active else None
+
+    def snapshot(self, checkpoint_id: int, storage: CheckpointStorage,
+                 name: str | None = None) -> PendingSnapshot:
+        """Shallow-copy every table and start copy-on-write (see the module doc)."""
+        copies = {n: dict(t) for n, t in self._tables.items()}
+        kinds = self.state_kinds()
+        with self._lock:
+            self._pending += 1
+            self._set_cow(True)  # a fresh set: keys copied for an older snapshot are shared again
+        path = f"{storage.checkpoint_path(checkpoint_id)}/keyed-{name or self._uid}"
+        m, kg_range = self.max_parallelism, self.key_group_range
+
+        def body() -> KeyedStateHandle:
+            groups: dict[int, dict[str, list[tuple[Any, Any]]]] = {}
+            for state_name, entries in copies.items():
+                for key, value in entries.items():
+                    group = assign_to_key_group(key, m)
+                    if group not in kg_range:
+                        raise RuntimeError(f"key {key!r} of state '{state_name}' is in key group "
+                                           f"{group}, outside this backend's {kg_range}")
+                    groups.setdefault(group, {}).setdefault(state_name, []).append((key, value))
+            offsets = write_key_group_file(storage.fs, path, m, kg_range, kinds,
+                                           sorted(groups.items()))
+            return KeyedStateHandle("hashmap", m, kg_range, kinds, path=path, offsets=offsets,
+                                    checkpoint_id=checkpoint_id)
+
+        def release() -> None:
+            with self._lock:
+                self._pending -= 1
+                if self._pending == 0:
+                    self._set_cow(False)
+
+        return PendingSnapshot(body, release)
+
+    def restore(self, handles: Iterable[KeyedStateHandle], storage: CheckpointStorage) -> None:
+        """Load the key groups of this backend's range from heap (``hashmap``) handles."""
+        for handle in handles:
+            groups = self._check_handle(handle)
+            if handle.backend != "hashmap" or handle.path is None:
+                raise ValueError(f"cannot restore a {handle.backend} snapshot into the hashmap "
+                                 "state backend")
+            wanted = [(g, o) for g, o in sorted(handle.offsets.items()) if g in groups]
+            if not wanted:
+                continue
+            f = open_checkpoint_file(storage.fs, handle.path)
+            try:
+                for _, (offset, length) in wanted:
+                    for state_name, entries in read_key_group_block(
+                            f, handle.path, offset, length).items():
+                        self._table(state_name).update(entries)
+            finally:
+                f.close()
 
     def close(self) -> None:  # noqa: D102
         super().close()
@@ -58,13 +171,42 @@ class _HeapState:
     """Shared parts of the heap state handles."""
 
     def __init__(self, backend: HeapKeyedStateBackend, descriptor: StateDescriptor,
-                 table: dict[Any, Any]) -> None:
+                 table: _Table) -> None:
         self._backend = backend
         self._descriptor = descriptor
         self._table = table
-        # Explicit-key access for built-in operators: the dict's own methods.
-        self.get_internal = table.get
-        self.put_internal = table.__setitem__
+        # Explicit-key access for built-in operators. Callers may bind these once
+        # (window tables do), so they stay the same functions and check for a
+        # snapshot in flight themselves.
+        get, cow_of = table.get, table
+
+        def get_internal(key: Any, default: Any = None) -> Any:
+            if cow_of.cow is not None:
+                cow_of.own(key)
+            return get(key, default)
+
+        def put_internal(key: Any, value: Any) -> None:
+            cow = cow_of.cow
+            if cow is not None:
+                cow.add(key)  # replaced, not mutated: no copy needed
+            cow_of[key] = value
+
+        self.get_internal = get_internal
+        self.put_internal = put_internal
+        self._raw = (table.get, table.__setitem__)
+
+    def batch_accessors(self) -> tuple[Any, Any]:
+        """The dict's own methods while no snapshot is in flight (see the protocol)."""
+        if self._table.cow is None:
+            return self._raw
+        return self.get_internal, self.put_internal
+
+    def _own(self) -> Any:
+        """The current key, its value made private if a snapshot is being written."""
+        key = self._backend.current_key
+        if self._table.cow is not None:
+            self._table.own(key)
+        return key
 
     def items_internal(self) -> Iterator[tuple[Any, Any]]:
         """Every (key, value) pair."""
@@ -72,7 +214,7 @@ class _HeapState:
 
     def clear(self) -> None:
         """Remove the current key's value."""
-        self._table.pop(self._backend.current_key, None)
+        self._table.pop(self._own(), None)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._descriptor.name!r})"
@@ -82,25 +224,29 @@ class HeapValueState(_HeapState, ValueState):
     """ValueState: the current key's value."""
 
     def value(self) -> Any:  # noqa: D102
-        return self._table.get(self._backend.current_key)
+        return self._table.get(self._own())
 
     def update(self, value: Any) -> None:  # noqa: D102
+        key = self._backend.current_key
+        table = self._table
+        if table.cow is not None:
+            table.cow.add(key)  # replaced, not mutated: no copy needed
         if value is None:
-            self._table.pop(self._backend.current_key, None)
+            table.pop(key, None)
         else:
-            self._table[self._backend.current_key] = value
+            table[key] = value
 
 
 class HeapListState(_HeapState, ListState):
     """ListState: a Python list per key."""
 
     def get(self) -> list[Any]:  # noqa: D102
-        return list(self._table.get(self._backend.current_key, ()))
+        return list(self._table.get(self._own(), ()))
 
     def add(self, value: Any) -> None:  # noqa: D102
         if value is None:
             raise ValueError("You cannot add null to a ListState.")
-        key = self._backend.current_key
+        key = self._own()
         values = self._table.get(key)
         if values is None:
             self._table[key] = [value]
@@ -112,7 +258,7 @@ class HeapListState(_HeapState, ListState):
             self.add(v)
 
     def update(self, values: list[Any]) -> None:  # noqa: D102
-        key = self._backend.current_key
+        key = self._own()
         if not values:
             self._table.pop(key, None)
             return
@@ -125,13 +271,13 @@ class HeapMapState(_HeapState, MapState):
     """MapState: a dict per key."""
 
     def _map(self) -> dict[Any, Any]:
-        return self._table.get(self._backend.current_key) or {}
+        return self._table.get(self._own()) or {}
 
     def get(self, key: Any) -> Any:  # noqa: D102
         return self._map().get(key)
 
     def put(self, key: Any, value: Any) -> None:  # noqa: D102
-        current = self._backend.current_key
+        current = self._own()
         m = self._table.get(current)
         if m is None:
             m = self._table[current] = {}
@@ -142,7 +288,7 @@ class HeapMapState(_HeapState, MapState):
             self.put(k, v)
 
     def remove(self, key: Any) -> None:  # noqa: D102
-        current = self._backend.current_key
+        current = self._own()
         m = self._table.get(current)
         if m is not None:
             m.pop(key, None)
@@ -169,16 +315,16 @@ class HeapReducingState(_HeapState, ReducingState):
     """ReducingState: values combined with the descriptor's reduce function."""
 
     def __init__(self, backend: HeapKeyedStateBackend, descriptor: StateDescriptor,
-                 table: dict[Any, Any]) -> None:
+                 table: _Table) -> None:
         super().__init__(backend, descriptor, table)
         assert isinstance(descriptor, ReducingStateDescriptor)
         self._reduce, _ = resolve(descriptor.get_reduce_function(), "reduce")
 
     def get(self) -> Any:  # noqa: D102
-        return self._table.get(self._backend.current_key)
+        return self._table.get(self._own())
 
     def add(self, value: Any) -> None:  # noqa: D102
-        key = self._backend.current_key
+        key = self._own()
         current = self._table.get(key)
         self._table[key] = value if current is None else self._reduce(current, value)
 
@@ -187,19 +333,19 @@ class HeapAggregatingState(_HeapState, AggregatingState):
     """AggregatingState: an accumulator per key, read through ``get_result``."""
 
     def __init__(self, backend: HeapKeyedStateBackend, descriptor: StateDescriptor,
-                 table: dict[Any, Any]) -> None:
+                 table: _Table) -> None:
         super().__init__(backend, descriptor, table)
         assert isinstance(descriptor, AggregatingStateDescriptor)
         self._agg = descriptor.get_agg_function()
 
     def get(self) -> Any:  # noqa: D102
-        key = self._backend.current_key
+        key = self._own()
         if key not in self._table:
             return None
         return self._agg.get_result(self._table[key])
 
     def add(self, value: Any) -> None:  # noqa: D102
-        key = self._backend.current_key
+        key = self._own()
         acc = self._table.get(key)
         if acc is None:
             acc = self._agg.create_accumulator()

@@ -12,11 +12,22 @@ rolls there, and at the end of input the part is closed and becomes
 The :class:`FileCommitter` renames a pending file to its final name; renaming
 is idempotent (a missing source whose target exists counts as committed).
 ``<uid>`` is a random id per writer; ``<n>`` counts the parts of a bucket.
+
+Under checkpointing the sink is exactly-once: every in-progress part is
+rolled at each checkpoint (its records then belong to that checkpoint's
+committables, committed on ``notify_checkpoint_complete``). Flink resumes
+row-format in-progress files instead; flink-py publishes them per
+checkpoint, as Flink does for bulk formats. After a restore the restored
+committables are committed again (idempotent renames) and the subtask's
+uncommitted in-progress files of earlier attempts are deleted
+(:meth:`FileWriter.discard_in_progress`): their records are replayed.
 """
+
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 import uuid
 from typing import Any
@@ -139,7 +150,7 @@ class FileWriter(SinkWriter[FileSinkCommittable]):
 
     def __init__(self, base_path: str, encoder: Any, bulk_factory: Any, assigner: Any,
                  rolling_policy: Any, output_config: Any, bucket_check_interval_ms: int,
-                 subtask: int, timer_service: Any = None) -> None:
+                 subtask: int, timer_service: Any = None, roll_on_checkpoint: bool = False) -> None:
         self.base_path = base_path
         self.encoder = encoder
         self.bulk_factory = bulk_factory
@@ -159,6 +170,8 @@ class FileWriter(SinkWriter[FileSinkCommittable]):
         if timer_service is not None:
             timer_service.register_timer(self._last_check + self.check_interval, self._on_timer)
         self._size_fast = type(rolling_policy).__name__ == "DefaultRollingPolicy"
+        #: exactly-once under checkpointing: every checkpoint closes the in-progress parts
+        self.roll_on_checkpoint = roll_on_checkpoint
 
     # -- buckets and parts ------------------------------------------------------------
     def _bucket(self, bucket_id: str) -> _Bucket:
@@ -253,9 +266,34 @@ class FileWriter(SinkWriter[FileSinkCommittable]):
 
     def flush(self, end_of_input: bool) -> None:  # noqa: D102
         for b in self.buckets.values():
-            if b.part is not None and (end_of_input
+            if b.part is not None and (end_of_input or self.roll_on_checkpoint
                                        or self.policy.should_roll_on_checkpoint(b.part.info)):
                 self._roll(b)
+
+    def discard_in_progress(self, keep: set[str]) -> list[str]:
+        """Delete this subtask's in-progress files left by earlier attempts (after a restore).
+
+        Files in ``keep`` (temp paths of restored, not yet published committables)
+        stay. Returns the deleted paths.
+        """
+        pattern = re.compile(rf"^\.{re.escape(self.prefix)}-[0-9a-f-]{{36}}-{self.subtask}-\d+"
+                             rf"{re.escape(self.suffix)}\.inprogress\.")
+        fs, base = _fs.resolve(self.base_path)
+        try:
+            infos = fs.get_file_info(pafs.FileSelector(base, recursive=True,
+                                                       allow_not_found=True))
+        except OSError:
+            return []
+        deleted = []
+        for info in infos:
+            if info.type == pafs.FileType.File and pattern.match(info.base_name) \
+                    and info.path not in keep and not any(k.endswith(info.path) for k in keep):
+                try:
+                    fs.delete_file(info.path)
+                    deleted.append(info.path)
+                except OSError:
+                    pass
+        return deleted
 
     def prepare_commit(self) -> list[FileSinkCommittable]:  # noqa: D102
         out, self.pending = self.pending, []

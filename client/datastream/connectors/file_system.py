@@ -454,7 +454,9 @@ class FileSink(Sink[FileSinkCommittable]):
     def create_writer(self, context: WriterInitContext) -> FileWriter:  # noqa: D102
         return FileWriter(self.base_path, self.encoder, self.bulk_factory, self.assigner,
                           self.policy, self.output_config, self.bucket_check_interval_ms,
-                          context.get_subtask_id(), context.get_processing_time_service())
+                          context.get_subtask_id(), context.get_processing_time_service(),
+                          roll_on_checkpoint=bool(context.get_configuration().get(
+                              "execution.checkpointing.interval")))
 
     def create_committer(self) -> FileCommitter:  # noqa: D102
         return FileCommitter()

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from flink_py.proto.flinkpy.v1 import common_pb2 as flinkpy_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66linkpy/v1/jobmanager.proto\x12\nflinkpy.v1\x1a\x17\x66linkpy/v1/common.proto\"e\n\x1aRegisterTaskManagerRequest\x12\r\n\x05tm_id\x18\x01 \x01(\t\x12\x13\n\x0brpc_address\x18\x02 \x01(\t\x12#\n\x05slots\x18\x03 \x03(\x0b\x32\x14.flinkpy.v1.SlotInfo\"Z\n\x1bRegisterTaskManagerResponse\x12\x1d\n\x15heartbeat_interval_ms\x18\x01 \x01(\x03\x12\x1c\n\x14heartbeat_timeout_ms\x18\x02 \x01(\x03\"!\n\x10HeartbeatRequest\x12\r\n\x05tm_id\x18\x01 \x01(\t\"\"\n\x11HeartbeatResponse\x12\r\n\x05known\x18\x01 \x01(\x08\"\xe8\x01\n\x0fTaskStateUpdate\x12*\n\texecution\x18\x01 \x01(\x0b\x32\x17.flinkpy.v1.ExecutionId\x12\r\n\x05state\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x11\n\ttraceback\x18\x04 \x01(\t\x12\r\n\x05tm_id\x18\x05 \x01(\t\x12\x39\n\x07metrics\x18\x06 \x03(\x0b\x32(.flinkpy.v1.TaskStateUpdate.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"x\n\x0c\x43ollectBatch\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ncollect_id\x18\x02 \x01(\t\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12\x0b\n\x03\x65nd\x18\x04 \x01(\x08\x12\x15\n\rsubtask_index\x18\x05 \x01(\x05\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\"\'\n\x13PushCollectResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\"l\n\x10SubmitJobRequest\x12\x11\n\tjob_graph\x18\x01 \x01(\x0c\x12\x16\n\x0epython_version\x18\x02 \x01(\t\x12\x1b\n\x13\x63loudpickle_version\x18\x03 \x01(\t\x12\x10\n\x08job_name\x18\x04 \x01(\t\"#\n\x11SubmitJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"b\n\x07JobInfo\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x15\n\rstart_time_ms\x18\x04 \x01(\x03\x12\x13\n\x0b\x65nd_time_ms\x18\x05 \x01(\x03\"5\n\x10ListJobsResponse\x12!\n\x04jobs\x18\x01 \x03(\x0b\x32\x13.flinkpy.v1.JobInfo\"\xdc\x01\n\x08TaskInfo\x12\x11\n\tvertex_id\x18\x01 \x01(\t\x12\x13\n\x0bvertex_name\x18\x02 \x01(\t\x12\x15\n\rsubtask_index\x18\x03 \x01(\x05\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\r\n\x05state\x18\x05 \x01(\t\x12\r\n\x05tm_id\x18\x06 \x01(\t\x12\x32\n\x07metrics\x18\x07 \x03(\x0b\x32!.flinkpy.v1.TaskInfo.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x86\x01\n\nJobDetails\x12!\n\x04info\x18\x01 \x01(\x0b\x32\x13.flinkpy.v1.JobInfo\x12\x15\n\rfailure_cause\x18\x02 \x01(\t\x12\x19\n\x11\x66\x61ilure_traceback\x18\x03 \x01(\t\x12#\n\x05tasks\x18\x04 \x03(\x0b\x32\x14.flinkpy.v1.TaskInfo\"_\n\x13\x46\x65tchCollectRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ncollect_id\x18\x02 \x01(\t\x12\x13\n\x0bmax_batches\x18\x03 \x01(\x05\x12\x0f\n\x07wait_ms\x18\x04 \x01(\x03\"M\n\x14\x46\x65tchCollectResponse\x12\x10\n\x08payloads\x18\x01 \x03(\x0c\x12\x10\n\x08\x66inished\x18\x02 \x01(\x08\x12\x11\n\tjob_state\x18\x03 \x01(\t\"y\n\x0fTaskManagerInfo\x12\r\n\x05tm_id\x18\x01 \x01(\t\x12\x13\n\x0brpc_address\x18\x02 \x01(\t\x12\x13\n\x0bslots_total\x18\x03 \x01(\x05\x12\x12\n\nslots_free\x18\x04 \x01(\x05\x12\x19\n\x11last_heartbeat_ms\x18\x05 \x01(\x03\"\x88\x01\n\x0f\x43lusterOverview\x12\x31\n\x0ctaskmanagers\x18\x01 \x03(\x0b\x32\x1b.flinkpy.v1.TaskManagerInfo\x12\x13\n\x0bslots_total\x18\x02 \x01(\x05\x12\x17\n\x0fslots_available\x18\x03 \x01(\x05\x12\x14\n\x0cjobs_running\x18\x04 \x01(\x05\"4\n\x0eWaitJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ntimeout_ms\x18\x02 \x01(\x03\x32\xa5\x06\n\x11JobManagerService\x12\x66\n\x13RegisterTaskManager\x12&.flinkpy.v1.RegisterTaskManagerRequest\x1a\'.flinkpy.v1.RegisterTaskManagerResponse\x12H\n\tHeartbeat\x12\x1c.flinkpy.v1.HeartbeatRequest\x1a\x1d.flinkpy.v1.HeartbeatResponse\x12\x41\n\x0fUpdateTaskState\x12\x1b.flinkpy.v1.TaskStateUpdate\x1a\x11.flinkpy.v1.Empty\x12M\n\x10PushCollectBatch\x12\x18.flinkpy.v1.CollectBatch\x1a\x1f.flinkpy.v1.PushCollectResponse\x12H\n\tSubmitJob\x12\x1c.flinkpy.v1.SubmitJobRequest\x1a\x1d.flinkpy.v1.SubmitJobResponse\x12;\n\x08ListJobs\x12\x11.flinkpy.v1.Empty\x1a\x1c.flinkpy.v1.ListJobsResponse\x12\x33\n\x06GetJob\x12\x11.flinkpy.v1.JobId\x1a\x16.flinkpy.v1.JobDetails\x12=\n\x07WaitJob\x12\x1a.flinkpy.v1.WaitJobRequest\x1a\x16.flinkpy.v1.JobDetails\x12\x31\n\tCancelJob\x12\x11.flinkpy.v1.JobId\x1a\x11.flinkpy.v1.Empty\x12X\n\x13\x46\x65tchCollectBatches\x12\x1f.flinkpy.v1.FetchCollectRequest\x1a .flinkpy.v1.FetchCollectResponse\x12\x44\n\x12GetClusterOverview\x12\x11.flinkpy.v1.Empty\x1a\x1b.flinkpy.v1.ClusterOverviewb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66linkpy/v1/jobmanager.proto\x12\nflinkpy.v1\x1a\x17\x66linkpy/v1/common.proto\"e\n\x1aRegisterTaskManagerRequest\x12\r\n\x05tm_id\x18\x01 \x01(\t\x12\x13\n\x0brpc_address\x18\x02 \x01(\t\x12#\n\x05slots\x18\x03 \x03(\x0b\x32\x14.flinkpy.v1.SlotInfo\"Z\n\x1bRegisterTaskManagerResponse\x12\x1d\n\x15heartbeat_interval_ms\x18\x01 \x01(\x03\x12\x1c\n\x14heartbeat_timeout_ms\x18\x02 \x01(\x03\"!\n\x10HeartbeatRequest\x12\r\n\x05tm_id\x18\x01 \x01(\t\"\"\n\x11HeartbeatResponse\x12\r\n\x05known\x18\x01 \x01(\x08\"\xe8\x01\n\x0fTaskStateUpdate\x12*\n\texecution\x18\x01 \x01(\x0b\x32\x17.flinkpy.v1.ExecutionId\x12\r\n\x05state\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x11\n\ttraceback\x18\x04 \x01(\t\x12\r\n\x05tm_id\x18\x05 \x01(\t\x12\x39\n\x07metrics\x18\x06 \x03(\x0b\x32(.flinkpy.v1.TaskStateUpdate.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"f\n\rCheckpointAck\x12*\n\texecution\x18\x01 \x01(\x0b\x32\x17.flinkpy.v1.ExecutionId\x12\x15\n\rcheckpoint_id\x18\x02 \x01(\x03\x12\x12\n\nstate_json\x18\x03 \x01(\t\"f\n\x11\x43heckpointDecline\x12*\n\texecution\x18\x01 \x01(\x0b\x32\x17.flinkpy.v1.ExecutionId\x12\x15\n\rcheckpoint_id\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\"x\n\x0c\x43ollectBatch\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ncollect_id\x18\x02 \x01(\t\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12\x0b\n\x03\x65nd\x18\x04 \x01(\x08\x12\x15\n\rsubtask_index\x18\x05 \x01(\x05\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\"\'\n\x13PushCollectResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\"l\n\x10SubmitJobRequest\x12\x11\n\tjob_graph\x18\x01 \x01(\x0c\x12\x16\n\x0epython_version\x18\x02 \x01(\t\x12\x1b\n\x13\x63loudpickle_version\x18\x03 \x01(\t\x12\x10\n\x08job_name\x18\x04 \x01(\t\"#\n\x11SubmitJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"b\n\x07JobInfo\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x15\n\rstart_time_ms\x18\x04 \x01(\x03\x12\x13\n\x0b\x65nd_time_ms\x18\x05 \x01(\x03\"5\n\x10ListJobsResponse\x12!\n\x04jobs\x18\x01 \x03(\x0b\x32\x13.flinkpy.v1.JobInfo\"\xdc\x01\n\x08TaskInfo\x12\x11\n\tvertex_id\x18\x01 \x01(\t\x12\x13\n\x0bvertex_name\x18\x02 \x01(\t\x12\x15\n\rsubtask_index\x18\x03 \x01(\x05\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\r\n\x05state\x18\x05 \x01(\t\x12\r\n\x05tm_id\x18\x06 \x01(\t\x12\x32\n\x07metrics\x18\x07 \x03(\x0b\x32!.flinkpy.v1.TaskInfo.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x95\x02\n\nJobDetails\x12!\n\x04info\x18\x01 \x01(\x0b\x32\x13.flinkpy.v1.JobInfo\x12\x15\n\rfailure_cause\x18\x02 \x01(\t\x12\x19\n\x11\x66\x61ilure_traceback\x18\x03 \x01(\t\x12#\n\x05tasks\x18\x04 \x03(\x0b\x32\x14.flinkpy.v1.TaskInfo\x12\x14\n\x0cnum_restarts\x18\x05 \x01(\x05\x12\x1d\n\x15\x63ompleted_checkpoints\x18\x06 \x01(\x03\x12\x1a\n\x12\x66\x61iled_checkpoints\x18\x07 \x01(\x03\x12\x1c\n\x14latest_checkpoint_id\x18\x08 \x01(\x03\x12\x1e\n\x16latest_checkpoint_path\x18\t \x01(\t\"_\n\x13\x46\x65tchCollectRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ncollect_id\x18\x02 \x01(\t\x12\x13\n\x0bmax_batches\x18\x03 \x01(\x05\x12\x0f\n\x07wait_ms\x18\x04 \x01(\x03\"M\n\x14\x46\x65tchCollectResponse\x12\x10\n\x08payloads\x18\x01 \x03(\x0c\x12\x10\n\x08\x66inished\x18\x02 \x01(\x08\x12\x11\n\tjob_state\x18\x03 \x01(\t\"y\n\x0fTaskManagerInfo\x12\r\n\x05tm_id\x18\x01 \x01(\t\x12\x13\n\x0brpc_address\x18\x02 \x01(\t\x12\x13\n\x0bslots_total\x18\x03 \x01(\x05\x12\x12\n\nslots_free\x18\x04 \x01(\x05\x12\x19\n\x11last_heartbeat_ms\x18\x05 \x01(\x03\"\x88\x01\n\x0f\x43lusterOverview\x12\x31\n\x0ctaskmanagers\x18\x01 \x03(\x0b\x32\x1b.flinkpy.v1.TaskManagerInfo\x12\x13\n\x0bslots_total\x18\x02 \x01(\x05\x12\x17\n\x0fslots_available\x18\x03 \x01(\x05\x12\x14\n\x0cjobs_running\x18\x04 \x01(\x05\"4\n\x0eWaitJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\ntimeout_ms\x18\x02 \x01(\x03\x32\xb3\x07\n\x11JobManagerService\x12\x66\n\x13RegisterTaskManager\x12&.flinkpy.v1.RegisterTaskManagerRequest\x1a\'.flinkpy.v1.RegisterTaskManagerResponse\x12H\n\tHeartbeat\x12\x1c.flinkpy.v1.HeartbeatRequest\x1a\x1d.flinkpy.v1.HeartbeatResponse\x12\x41\n\x0fUpdateTaskState\x12\x1b.flinkpy.v1.TaskStateUpdate\x1a\x11.flinkpy.v1.Empty\x12M\n\x10PushCollectBatch\x12\x18.flinkpy.v1.CollectBatch\x1a\x1f.flinkpy.v1.PushCollectResponse\x12\x45\n\x15\x41\x63knowledgeCheckpoint\x12\x19.flinkpy.v1.CheckpointAck\x1a\x11.flinkpy.v1.Empty\x12\x45\n\x11\x44\x65\x63lineCheckpoint\x12\x1d.flinkpy.v1.CheckpointDecline\x1a\x11.flinkpy.v1.Empty\x12H\n\tSubmitJob\x12\x1c.flinkpy.v1.SubmitJobRequest\x1a\x1d.flinkpy.v1.SubmitJobResponse\x12;\n\x08ListJobs\x12\x11.flinkpy.v1.Empty\x1a\x1c.flinkpy.v1.ListJobsResponse\x12\x33\n\x06GetJob\x12\x11.flinkpy.v1.JobId\x1a\x16.flinkpy.v1.JobDetails\x12=\n\x07WaitJob\x12\x1a.flinkpy.v1.WaitJobRequest\x1a\x16.flinkpy.v1.JobDetails\x12\x31\n\tCancelJob\x12\x11.flinkpy.v1.JobId\x1a\x11.flinkpy.v1.Empty\x12X\n\x13\x46\x65tchCollectBatches\x12\x1f.flinkpy.v1.FetchCollectRequest\x1a .flinkpy.v1.FetchCollectResponse\x12\x44\n\x12GetClusterOverview\x12\x11.flinkpy.v1.Empty\x1a\x1b.flinkpy.v1.ClusterOverviewb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,34 +48,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TASKSTATEUPDATE']._serialized_end=567
   _globals['_TASKSTATEUPDATE_METRICSENTRY']._serialized_start=521
   _globals['_TASKSTATEUPDATE_METRICSENTRY']._serialized_end=567
-  _globals['_COLLECTBATCH']._serialized_start=569
-  _globals['_COLLECTBATCH']._serialized_end=689
-  _globals['_PUSHCOLLECTRESPONSE']._serialized_start=691
-  _globals['_PUSHCOLLECTRESPONSE']._serialized_end=730
-  _globals['_SUBMITJOBREQUEST']._serialized_start=732
-  _globals['_SUBMITJOBREQUEST']._serialized_end=840
-  _globals['_SUBMITJOBRESPONSE']._serialized_start=842
-  _globals['_SUBMITJOBRESPONSE']._serialized_end=877
-  _globals['_JOBINFO']._serialized_start=879
-  _globals['_JOBINFO']._serialized_end=977
-  _globals['_LISTJOBSRESPONSE']._serialized_start=979
-  _globals['_LISTJOBSRESPONSE']._serialized_end=1032
-  _globals['_TASKINFO']._serialized_start=1035
-  _globals['_TASKINFO']._serialized_end=1255
+  _globals['_CHECKPOINTACK']._serialized_start=569
+  _globals['_CHECKPOINTACK']._serialized_end=671
+  _globals['_CHECKPOINTDECLINE']._serialized_start=673
+  _globals['_CHECKPOINTDECLINE']._serialized_end=775
+  _globals['_COLLECTBATCH']._serialized_start=777
+  _globals['_COLLECTBATCH']._serialized_end=897
+  _globals['_PUSHCOLLECTRESPONSE']._serialized_start=899
+  _globals['_PUSHCOLLECTRESPONSE']._serialized_end=938
+  _globals['_SUBMITJOBREQUEST']._serialized_start=940
+  _globals['_SUBMITJOBREQUEST']._serialized_end=1048
+  _globals['_SUBMITJOBRESPONSE']._serialized_start=1050
+  _globals['_SUBMITJOBRESPONSE']._serialized_end=1085
+  _globals['_JOBINFO']._serialized_start=1087
+  _globals['_JOBINFO']._serialized_end=1185
+  _globals['_LISTJOBSRESPONSE']._serialized_start=1187
+  _globals['_LISTJOBSRESPONSE']._serialized_end=1240
+  _globals['_TASKINFO']._serialized_start=1243
+  _globals['_TASKINFO']._serialized_end=1463
   _globals['_TASKINFO_METRICSENTRY']._serialized_start=521
   _globals['_TASKINFO_METRICSENTRY']._serialized_end=567
-  _globals['_JOBDETAILS']._serialized_start=1258
-  _globals['_JOBDETAILS']._serialized_end=1392
-  _globals['_FETCHCOLLECTREQUEST']._serialized_start=1394
-  _globals['_FETCHCOLLECTREQUEST']._serialized_end=1489
-  _globals['_FETCHCOLLECTRESPONSE']._serialized_start=1491
-  _globals['_FETCHCOLLECTRESPONSE']._serialized_end=1568
-  _globals['_TASKMANAGERINFO']._serialized_start=1570
-  _globals['_TASKMANAGERINFO']._serialized_end=1691
-  _globals['_CLUSTEROVERVIEW']._serialized_start=1694
-  _globals['_CLUSTEROVERVIEW']._serialized_end=1830
-  _globals['_WAITJOBREQUEST']._serialized_start=1832
-  _globals['_WAITJOBREQUEST']._serialized_end=1884
-  _globals['_JOBMANAGERSERVICE']._serialized_start=1887
-  _globals['_JOBMANAGERSERVICE']._serialized_end=2692
+  _globals['_JOBDETAILS']._serialized_start=1466
+  _globals['_JOBDETAILS']._serialized_end=1743
+  _globals['_FETCHCOLLECTREQUEST']._serialized_start=1745
+  _globals['_FETCHCOLLECTREQUEST']._serialized_end=1840
+  _globals['_FETCHCOLLECTRESPONSE']._serialized_start=1842
+  _globals['_FETCHCOLLECTRESPONSE']._serialized_end=1919
+  _globals['_TASKMANAGERINFO']._serialized_start=1921
+  _globals['_TASKMANAGERINFO']._serialized_end=2042
+  _globals['_CLUSTEROVERVIEW']._serialized_start=2045
+  _globals['_CLUSTEROVERVIEW']._serialized_end=2181
+  _globals['_WAITJOBREQUEST']._serialized_start=2183
+  _globals['_WAITJOBREQUEST']._serialized_end=2235
+  _globals['_JOBMANAGERSERVICE']._serialized_start=2238
+  _globals['_JOBMANAGERSERVICE']._serialized_end=3185
 # @@protoc_insertion_point(module_scope)

@@ -60,6 +60,26 @@ class TaskStateUpdate(_message.Message):
     metrics: _containers.ScalarMap[str, float]
     def __init__(self, execution: _Optional[_Union[_common_pb2.ExecutionId, _Mapping]] = ..., state: _Optional[str] = ..., error: _Optional[str] = ..., traceback: _Optional[str] = ..., tm_id: _Optional[str] = ..., metrics: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
+class CheckpointAck(_message.Message):
+    __slots__ = ("execution", "checkpoint_id", "state_json")
+    EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_JSON_FIELD_NUMBER: _ClassVar[int]
+    execution: _common_pb2.ExecutionId
+    checkpoint_id: int
+    state_json: str
+    def __init__(self, execution: _Optional[_Union[_common_pb2.ExecutionId, _Mapping]] = ..., checkpoint_id: _Optional[int] = ..., state_json: _Optional[str] = ...) -> None: ...
+
+class CheckpointDecline(_message.Message):
+    __slots__ = ("execution", "checkpoint_id", "reason")
+    EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    execution: _common_pb2.ExecutionId
+    checkpoint_id: int
+    reason: str
+    def __init__(self, execution: _Optional[_Union[_common_pb2.ExecutionId, _Mapping]] = ..., checkpoint_id: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class CollectBatch(_message.Message):
     __slots__ = ("job_id", "collect_id", "payload", "end", "subtask_index", "attempt")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
@@ -146,16 +166,26 @@ class TaskInfo(_message.Message):
     def __init__(self, vertex_id: _Optional[str] = ..., vertex_name: _Optional[str] = ..., subtask_index: _Optional[int] = ..., attempt: _Optional[int] = ..., state: _Optional[str] = ..., tm_id: _Optional[str] = ..., metrics: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class JobDetails(_message.Message):
-    __slots__ = ("info", "failure_cause", "failure_traceback", "tasks")
+    __slots__ = ("info", "failure_cause", "failure_traceback", "tasks", "num_restarts", "completed_checkpoints", "failed_checkpoints", "latest_checkpoint_id", "latest_checkpoint_path")
     INFO_FIELD_NUMBER: _ClassVar[int]
     FAILURE_CAUSE_FIELD_NUMBER: _ClassVar[int]
     FAILURE_TRACEBACK_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
+    NUM_RESTARTS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
+    FAILED_CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
+    LATEST_CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    LATEST_CHECKPOINT_PATH_FIELD_NUMBER: _ClassVar[int]
     info: JobInfo
     failure_cause: str
     failure_traceback: str
     tasks: _containers.RepeatedCompositeFieldContainer[TaskInfo]
-    def __init__(self, info: _Optional[_Union[JobInfo, _Mapping]] = ..., failure_cause: _Optional[str] = ..., failure_traceback: _Optional[str] = ..., tasks: _Optional[_Iterable[_Union[TaskInfo, _Mapping]]] = ...) -> None: ...
+    num_restarts: int
+    completed_checkpoints: int
+    failed_checkpoints: int
+    latest_checkpoint_id: int
+    latest_checkpoint_path: str
+    def __init__(self, info: _Optional[_Union[JobInfo, _Mapping]] = ..., failure_cause: _Optional[str] = ..., failure_traceback: _Optional[str] = ..., tasks: _Optional[_Iterable[_Union[TaskInfo, _Mapping]]] = ..., num_restarts: _Optional[int] = ..., completed_checkpoints: _Optional[int] = ..., failed_checkpoints: _Optional[int] = ..., latest_checkpoint_id: _Optional[int] = ..., latest_checkpoint_path: _Optional[str] = ...) -> None: ...
 
 class FetchCollectRequest(_message.Message):
     __slots__ = ("job_id", "collect_id", "max_batches", "wait_ms")

@@ -57,6 +57,16 @@ class JobManagerServiceStub:
                 request_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.CollectBatch.SerializeToString,
                 response_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.PushCollectResponse.FromString,
                 _registered_method=True)
+        self.AcknowledgeCheckpoint = channel.unary_unary(
+                '/flinkpy.v1.JobManagerService/AcknowledgeCheckpoint',
+                request_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.CheckpointAck.SerializeToString,
+                response_deserializer=flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
+                _registered_method=True)
+        self.DeclineCheckpoint = channel.unary_unary(
+                '/flinkpy.v1.JobManagerService/DeclineCheckpoint',
+                request_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.CheckpointDecline.SerializeToString,
+                response_deserializer=flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
+                _registered_method=True)
         self.SubmitJob = channel.unary_unary(
                 '/flinkpy.v1.JobManagerService/SubmitJob',
                 request_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.SubmitJobRequest.SerializeToString,
@@ -119,6 +129,18 @@ class JobManagerServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def PushCollectBatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcknowledgeCheckpoint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeclineCheckpoint(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -190,6 +212,16 @@ def add_JobManagerServiceServicer_to_server(servicer, server):
                     servicer.PushCollectBatch,
                     request_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.CollectBatch.FromString,
                     response_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.PushCollectResponse.SerializeToString,
+            ),
+            'AcknowledgeCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcknowledgeCheckpoint,
+                    request_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.CheckpointAck.FromString,
+                    response_serializer=flinkpy_dot_v1_dot_common__pb2.Empty.SerializeToString,
+            ),
+            'DeclineCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclineCheckpoint,
+                    request_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.CheckpointDecline.FromString,
+                    response_serializer=flinkpy_dot_v1_dot_common__pb2.Empty.SerializeToString,
             ),
             'SubmitJob': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitJob,
@@ -337,6 +369,60 @@ class JobManagerService:
             '/flinkpy.v1.JobManagerService/PushCollectBatch',
             flinkpy_dot_v1_dot_jobmanager__pb2.CollectBatch.SerializeToString,
             flinkpy_dot_v1_dot_jobmanager__pb2.PushCollectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcknowledgeCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flinkpy.v1.JobManagerService/AcknowledgeCheckpoint',
+            flinkpy_dot_v1_dot_jobmanager__pb2.CheckpointAck.SerializeToString,
+            flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclineCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flinkpy.v1.JobManagerService/DeclineCheckpoint',
+            flinkpy_dot_v1_dot_jobmanager__pb2.CheckpointDecline.SerializeToString,
+            flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -51,6 +51,21 @@ class TaskManagerServiceStub:
                 request_serializer=flinkpy_dot_v1_dot_common__pb2.JobId.SerializeToString,
                 response_deserializer=flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
                 _registered_method=True)
+        self.TriggerCheckpoint = channel.unary_unary(
+                '/flinkpy.v1.TaskManagerService/TriggerCheckpoint',
+                request_serializer=flinkpy_dot_v1_dot_taskmanager__pb2.CheckpointMessage.SerializeToString,
+                response_deserializer=flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
+                _registered_method=True)
+        self.NotifyCheckpointComplete = channel.unary_unary(
+                '/flinkpy.v1.TaskManagerService/NotifyCheckpointComplete',
+                request_serializer=flinkpy_dot_v1_dot_taskmanager__pb2.CheckpointMessage.SerializeToString,
+                response_deserializer=flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
+                _registered_method=True)
+        self.NotifyCheckpointAborted = channel.unary_unary(
+                '/flinkpy.v1.TaskManagerService/NotifyCheckpointAborted',
+                request_serializer=flinkpy_dot_v1_dot_taskmanager__pb2.CheckpointMessage.SerializeToString,
+                response_deserializer=flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class TaskManagerServiceServicer:
@@ -75,6 +90,27 @@ class TaskManagerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TriggerCheckpoint(self, request, context):
+        """A source task injects barrier checkpoint_id (execution set; timestamp_ms set).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def NotifyCheckpointComplete(self, request, context):
+        """Every task of the job on this TaskManager: checkpoint_id completed / was aborted
+        (only execution.job_id is set).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def NotifyCheckpointAborted(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TaskManagerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -91,6 +127,21 @@ def add_TaskManagerServiceServicer_to_server(servicer, server):
             'ReleaseJob': grpc.unary_unary_rpc_method_handler(
                     servicer.ReleaseJob,
                     request_deserializer=flinkpy_dot_v1_dot_common__pb2.JobId.FromString,
+                    response_serializer=flinkpy_dot_v1_dot_common__pb2.Empty.SerializeToString,
+            ),
+            'TriggerCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.TriggerCheckpoint,
+                    request_deserializer=flinkpy_dot_v1_dot_taskmanager__pb2.CheckpointMessage.FromString,
+                    response_serializer=flinkpy_dot_v1_dot_common__pb2.Empty.SerializeToString,
+            ),
+            'NotifyCheckpointComplete': grpc.unary_unary_rpc_method_handler(
+                    servicer.NotifyCheckpointComplete,
+                    request_deserializer=flinkpy_dot_v1_dot_taskmanager__pb2.CheckpointMessage.FromString,
+                    response_serializer=flinkpy_dot_v1_dot_common__pb2.Empty.SerializeToString,
+            ),
+            'NotifyCheckpointAborted': grpc.unary_unary_rpc_method_handler(
+                    servicer.NotifyCheckpointAborted,
+                    request_deserializer=flinkpy_dot_v1_dot_taskmanager__pb2.CheckpointMessage.FromString,
                     response_serializer=flinkpy_dot_v1_dot_common__pb2.Empty.SerializeToString,
             ),
     }
@@ -175,6 +226,87 @@ class TaskManagerService:
             target,
             '/flinkpy.v1.TaskManagerService/ReleaseJob',
             flinkpy_dot_v1_dot_common__pb2.JobId.SerializeToString,
+            flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TriggerCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flinkpy.v1.TaskManagerService/TriggerCheckpoint',
+            flinkpy_dot_v1_dot_taskmanager__pb2.CheckpointMessage.SerializeToString,
+            flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def NotifyCheckpointComplete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flinkpy.v1.TaskManagerService/NotifyCheckpointComplete',
+            flinkpy_dot_v1_dot_taskmanager__pb2.CheckpointMessage.SerializeToString,
+            flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def NotifyCheckpointAborted(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flinkpy.v1.TaskManagerService/NotifyCheckpointAborted',
+            flinkpy_dot_v1_dot_taskmanager__pb2.CheckpointMessage.SerializeToString,
             flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
             options,
             channel_credentials,

@@ -1,0 +1,489 @@
+"""Pane-based tumbling and sliding time windows: the window operator's fast path.
+
+Flink's WindowOperator adds every element to each of its ``size / slide``
+sliding windows. For ``reduce`` and ``aggregate`` with the assigner's
+default trigger, no evictor and no per-window ``clear``, this operator
+instead adds each element once, to its *pane* (``gcd(size, slide)``
+milliseconds; a tumbling window is one pane), and combines a window's panes
+when it fires. Results, firing times, result timestamps
+(``window.max_timestamp()``), allowed lateness (late firings, late side
+output, ``numLateRecordsDropped``) are those of :class:`.WindowOperator`.
+
+Combining panes costs O(1) amortized per window: the time line is cut into
+*chunks* of ``size`` (aligned to the offset), so every window is a suffix of
+one chunk plus a prefix of the next. Per key the state caches the suffix
+aggregates of one chunk and the running prefix of the next; a late element
+that changes a cached pane invalidates the cache, and late firings combine
+their panes directly.
+
+State, per key, is one :class:`_KeyPanes` value in the keyed state backend
+(panes, their ordered starts, the caches), so snapshots capture it. Timers
+are in the timer service, scoped by the key: a new pane registers the first
+firing of its windows, and each firing registers the next one of the key
+(or, with lateness and nothing left to fire, the cleanup of its last panes).
+
+Panes combine elements in time order, not in arrival order: with
+out-of-order input, results equal the general path's for reduce / merge
+functions that are associative and commutative (sums, counts, min, max...).
+Tumbling windows are exact for any function. A processing-time element
+arriving in the millisecond of a window that already fired makes that window
+fire again with only the elements that came after, as in Flink (``extra``).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from bisect import bisect_left, insort
+from typing import Any
+
+from flink_py.datastream.window import (
+    EventTimeTrigger,
+    ProcessAllWindowFunction,
+    ProcessingTimeTrigger,
+    ProcessWindowFunction,
+    TimeWindow,
+    Trigger,
+    WindowAssigner,
+    _SlidingWindows,
+    _TumblingWindows,
+)
+from flink_py.taskmanager.operators.timers import LONG_MAX, LONG_MIN
+from flink_py.taskmanager.operators.window.contents import (
+    AggregateContents,
+    ReduceContents,
+    WindowContents,
+)
+from flink_py.taskmanager.operators.window.namespaced import MISSING
+from flink_py.taskmanager.operators.window.operator import WindowOperator
+
+__all__ = ["PaneWindowOperator", "pane_eligible", "window_operator"]
+
+#: Accumulator types a merge cannot mutate (others are deep-copied before a merge).
+_IMMUTABLE = frozenset({int, float, bool, str, bytes, complex, tuple, frozenset, type(None)})
+
+
+def _fresh(x: Any) -> Any:
+    """``x``, or a deep copy if a merge could mutate it (merge may reuse its arguments)."""
+    return x if x.__class__ in _IMMUTABLE else copy.deepcopy(x)
+
+
+class _KeyPanes:
+    """The pane state of one key.
+
+    Attributes:
+        panes: pane start -> accumulator (reduce: the reduced value).
+        order: the pane starts, ascending.
+        sfx_chunk: start of the chunk ``sfx`` belongs to, or None.
+        sfx: pane start -> combination of the chunk's panes from it to the chunk end.
+        pfx_chunk: start of the chunk the prefix belongs to, or None.
+        pfx_end: the prefix combines the panes in ``[pfx_chunk, pfx_end)``.
+        pfx_has: whether that range held any pane.
+        pfx: their combination.
+        extra: processing time: window end -> accumulator of the elements that
+            arrived after the window fired (it fires again with them).
+        due: the key's pending firing timer (a later pane's first firing is
+            reached from it), or None.
+    """
+
+    __slots__ = ("due", "extra", "order", "panes", "pfx", "pfx_chunk", "pfx_end", "pfx_has", "sfx",
+                 "sfx_chunk")
+
+    def __init__(self) -> None:
+        self.panes: dict[int, Any] = {}
+        self.order: list[int] = []
+        self.sfx_chunk: int | None = None
+        self.sfx: dict[int, Any] | None = None
+        self.pfx_chunk: int | None = None
+        self.pfx_end = 0
+        self.pfx_has = False
+        self.pfx: Any = None
+        self.extra: dict[int, Any] | None = None
+        self.due: int | None = None
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for name, value in zip(self.__slots__, state):
+            setattr(self, name, value)
+
+    def invalidate(self, ps: int, size: int) -> None:
+        """Pane ``ps`` changed: drop the caches that include it."""
+        if self.sfx_chunk is not None and self.sfx_chunk <= ps < self.sfx_chunk + size:
+            self.sfx_chunk = self.sfx = None
+        if self.pfx_chunk is not None and self.pfx_chunk <= ps < self.pfx_end:
+            self.pfx_chunk = None
+            self.pfx_has, self.pfx = False, None
+
+
+def _overrides_clear(function: Any) -> bool:
+    clear = getattr(type(function), "clear", None)
+    return clear is not None and clear not in (ProcessWindowFunction.clear,
+                                               ProcessAllWindowFunction.clear)
+
+
+def pane_eligible(assigner: WindowAssigner, trigger: Trigger | None, contents: WindowContents,
+                  function: Any = None, kind: str = "pass", evictor: Any = None) -> bool:
+    """Whether a window operator can run on panes (see the module doc)."""
+    if evictor is not None or type(contents) not in (ReduceContents, AggregateContents):
+        return False
+    if kind == "process" and _overrides_clear(function):
+        return False
+    cls = type(assigner)
+    if isinstance(assigner, _TumblingWindows):
+        if cls.assign_windows is not _TumblingWindows.assign_windows:
+            return False
+    elif isinstance(assigner, _SlidingWindows):
+        if cls.assign_windows is not _SlidingWindows.assign_windows or \
+                assigner._slide > assigner._size:  # noqa: SLF001 - gaps between windows
+            return False
+    else:
+        return False
+    if trigger is None:
+        return True
+    default = EventTimeTrigger if assigner.is_event_time() else ProcessingTimeTrigger
+    return type(trigger) is default
+
+
+def window_operator(key_selector: Any, assigner: WindowAssigner, trigger: Trigger | None,
+                    contents: WindowContents, function: Any = None, kind: str = "pass",
+                    keyed: bool = True, evictor: Any = None, allowed_lateness: int = 0,
+                    late_tag: Any = None) -> WindowOperator:
+    """A :class:`PaneWindowOperator` where :func:`pane_eligible`, else a :class:`WindowOperator`.
+
+    Takes the arguments of :class:`WindowOperator`.
+    """
+    cls = PaneWindowOperator if pane_eligible(assigner, trigger, contents, function, kind,
+                                              evictor) else WindowOperator
+    return cls(key_selector, assigner, trigger, contents, function, kind, keyed, evictor,
+               allowed_lateness, late_tag)
+
+
+class PaneWindowOperator(WindowOperator):
+    """Tumbling / sliding time windows with reduce or aggregate, on panes.
+
+    Takes the arguments of :class:`WindowOperator`; raises ValueError where
+    :func:`pane_eligible` is false.
+    """
+
+    def __init__(self, key_selector: Any, assigner: WindowAssigner, trigger: Trigger | None,
+                 contents: WindowContents, function: Any = None, kind: str = "pass",
+                 keyed: bool = True, evictor: Any = None, allowed_lateness: int = 0,
+                 late_tag: Any = None) -> None:
+        super().__init__(key_selector, assigner, trigger, contents, function, kind, keyed,
+                         evictor, allowed_lateness, late_tag)
+        if not pane_eligible(assigner, self.trigger, contents, function, kind, evictor):
+            raise ValueError(f"PaneWindowOperator needs a tumbling or sliding time window with "
+                             f"its default trigger, reduce or aggregate and no evictor; got "
+                             f"{assigner!r}, {self.trigger!r}, {type(contents).__name__}")
+        self.size: int = assigner._size  # type: ignore[attr-defined]  # noqa: SLF001
+        self.slide: int = getattr(assigner, "_slide", self.size)
+        self.offset: int = assigner._offset  # type: ignore[attr-defined]  # noqa: SLF001
+        self.pane = math.gcd(self.size, self.slide)
+        self.sliding = self.slide != self.size or self.pane != self.size
+        self.lateness = self.allowed_lateness if self.event_time else 0
+
+    def open(self) -> None:  # noqa: D102
+        super().open()
+        from flink_py.datastream.state import ValueStateDescriptor
+
+        self.state = self.backend.get_internal_value_state(ValueStateDescriptor("_panes", None))
+        contents = self.contents
+        if isinstance(contents, AggregateContents):
+            agg = contents.agg
+            self._agg_add, self._create = agg.add, agg.create_accumulator
+            self._reduce = None
+            self._merge = agg.merge
+            self._result = agg.get_result
+        else:
+            assert isinstance(contents, ReduceContents)
+            self._reduce = self._merge = contents.func
+            self._result = None
+        #: Processing time: the last timer time handled (elements count from after it).
+        self._proc_done = LONG_MIN
+
+    # -- window arithmetic ---------------------------------------------------------
+    def _align_end(self, t: int) -> int:
+        """The smallest window end at or after ``t``."""
+        return t + (self.offset + self.size - t) % self.slide
+
+    def _last_end(self, ps: int) -> int:
+        """The end of the last window covering the pane starting at ``ps``."""
+        return ps - (ps - self.offset) % self.slide + self.size
+
+    # -- elements ------------------------------------------------------------------
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
+        em = self.emitter
+        em.start(True)
+        key_of, set_key = self.key_selector, self.backend.set_current_key
+        touched: dict[Any, _KeyPanes] = {}
+        if not self.event_time or timestamps is None:
+            element = self._element
+            for v in values:
+                key = key_of(v)
+                set_key(key)
+                element(key, v, LONG_MIN, touched)
+        else:
+            get, _ = self.state.batch_accessors()
+            wm = self.timer_service.current_watermark_value
+            p, off, slide = self.pane, self.offset, self.slide
+            end_mod = off + self.size
+            agg_add, create, reduce = (None, None, self._reduce) if self._reduce is not None \
+                else (self._agg_add, self._create, None)
+            register = self.timer_service.register_event_time_timer
+            namespace = self.namespace
+            element = self._element
+            for v, ts in zip(values, timestamps):
+                key = key_of(v)
+                set_key(key)
+                if ts <= wm:  # late (or no timestamp): the general rules
+                    element(key, v, ts, touched)
+                    continue
+                st = touched.get(key)
+                if st is None:
+                    st = get(key)
+                    if st is None:
+                        st = _KeyPanes()
+                    touched[key] = st
+                ps = ts - (ts - off) % p
+                panes = st.panes
+                acc = panes.get(ps, MISSING)
+                if acc is not MISSING:
+                    panes[ps] = agg_add(v, acc) if reduce is None else reduce(acc, v)
+                    continue
+                panes[ps] = agg_add(v, create()) if reduce is None else v
+                order = st.order
+                if not order or ps > order[-1]:
+                    order.append(ps)
+                else:
+                    insort(order, ps)
+                # the first window of the new pane fires at its end (ts > wm: none fired
+                # yet); a pending earlier firing of the key chains to it
+                e = ps + p
+                t = e + (end_mod - e) % slide - 1
+                due = st.due
+                if due is None or t < due:
+                    namespace.current_key = key
+                    register(t)
+                    st.due = t
+        if touched:
+            _, put = self.state.batch_accessors()
+            for key, st in touched.items():
+                put(key, st)
+        em.flush()
+
+    def _element(self, key: Any, value: Any, ts: int, touched: dict[Any, _KeyPanes]) -> None:
+        """One element by the general rules: processing time, late elements, no timestamp."""
+        size, slide, lateness = self.size, self.slide, self.lateness
+        if self.event_time:
+            if ts == LONG_MIN:
+                self.assigner.assign_windows(value, ts, self.context)  # raises: no timestamp
+            wm = self.timer_service.current_watermark_value
+        else:
+            wm = self._proc_done
+            ts = self.timer_service.current_processing_time()
+        s_last = ts - (ts - self.offset) % slide
+        if self.event_time and s_last + size - 1 + lateness <= wm:  # late for all windows
+            if self.late_tag is not None:
+                em = self.emitter
+                em.timestamp = ts
+                em.side_output(self.late_tag, value)
+            else:
+                self.late_dropped.inc()
+            return
+        st = touched.get(key)
+        if st is None:
+            st = self.state.get_internal(key)
+            if st is None:
+                st = _KeyPanes()
+            touched[key] = st
+        p = self.pane
+        ps = ts - (ts - self.offset) % p
+        panes = st.panes
+        acc = panes.get(ps, MISSING)
+        if self._reduce is not None:
+            panes[ps] = value if acc is MISSING else self._reduce(acc, value)
+        else:
+            panes[ps] = self._agg_add(value, self._create() if acc is MISSING else acc)
+        st.invalidate(ps, size)
+        if acc is MISSING:
+            order = st.order
+            if not order or ps > order[-1]:
+                order.append(ps)
+            else:
+                insort(order, ps)
+            last_end = s_last + size
+            e = self._align_end(max(ps + p, wm + 2))
+            t = e - 1 if e <= last_end else min(last_end - 1 + lateness, LONG_MAX)
+            if st.due is None or t < st.due:
+                self._register(key, t)
+                st.due = t
+        if ts <= wm:
+            s = s_last
+            if self.event_time:
+                # late firings, in the assigner's order (latest window first)
+                while s > ts - size:
+                    end = s + size
+                    if end - 1 <= wm < end - 1 + lateness:
+                        self._emit(key, s, end, self._window_acc(st, s, end, cached=False))
+                    s -= slide
+                return
+            # processing time: windows that already fired start over with this element
+            extra = st.extra if st.extra is not None else {}
+            while s > ts - size:
+                end = s + size
+                if end - 1 <= wm:
+                    acc = extra.get(end, MISSING)
+                    if self._reduce is not None:
+                        extra[end] = value if acc is MISSING else self._reduce(acc, value)
+                    else:
+                        extra[end] = self._agg_add(value,
+                                                   self._create() if acc is MISSING else acc)
+                    self._register(key, end - 1)
+                s -= slide
+            st.extra = extra
+
+    def _register(self, key: Any, t: int) -> None:
+        self.namespace.current_key = key
+        if self.event_time:
+            self.timer_service.register_event_time_timer(t)
+        else:
+            self.timer_service.register_processing_time_timer(t)
+
+    # -- firing --------------------------------------------------------------------
+    def _combine(self, a: Any, b: Any) -> Any:
+        """``a`` merged with ``b`` (``a`` may be MISSING); stored accumulators stay intact."""
+        if a is MISSING:
+            return b
+        imm = _IMMUTABLE
+        return self._merge(a if a.__class__ in imm else copy.deepcopy(a),
+                           b if b.__class__ in imm else copy.deepcopy(b))
+
+    def _window_acc(self, st: _KeyPanes, s: int, e: int, cached: bool) -> Any:
+        """The combination of the panes of ``[s, e)`` (MISSING if it has none).
+
+        ``cached``: an on-time firing, windows of the key in ascending order
+        (uses and extends the suffix / prefix caches).
+        """
+        panes, order = st.panes, st.order
+        if not self.sliding:
+            return panes.get(s, MISSING)
+        combine = self._combine
+        if not cached:
+            acc = MISSING
+            for ps in order[bisect_left(order, s):bisect_left(order, e)]:
+                acc = combine(acc, panes[ps])
+            return acc
+        size = self.size
+        chunk = s - (s - self.offset) % size
+        chunk_end = chunk + size
+        sfx = st.sfx
+        if st.sfx_chunk != chunk or sfx is None:
+            sfx = {}
+            acc = MISSING
+            for ps in reversed(order[bisect_left(order, chunk):bisect_left(order, chunk_end)]):
+                acc = combine(panes[ps], acc) if acc is not MISSING else panes[ps]
+                sfx[ps] = acc
+            st.sfx_chunk, st.sfx = chunk, sfx
+        result = sfx.get(s, MISSING)
+        if result is MISSING:  # no pane at the window start: the first one after it
+            i = bisect_left(order, s)
+            if i < len(order) and order[i] < chunk_end:
+                result = sfx[order[i]]
+        if s != chunk:  # the window ends inside the next chunk: add its prefix
+            if st.pfx_chunk != chunk_end or st.pfx_end > e:
+                st.pfx_chunk, st.pfx_end, st.pfx_has, st.pfx = chunk_end, chunk_end, False, None
+            end = st.pfx_end
+            if end < e:
+                acc = st.pfx if st.pfx_has else MISSING
+                get = panes.get
+                if (e - end) // self.pane <= 16:
+                    for ps in range(end, e, self.pane):
+                        v = get(ps, MISSING)
+                        if v is not MISSING:
+                            acc = combine(acc, v)
+                else:
+                    for ps in order[bisect_left(order, end):bisect_left(order, e)]:
+                        acc = combine(acc, panes[ps])
+                if acc is not MISSING:
+                    st.pfx_has, st.pfx = True, acc
+                st.pfx_end = e
+            if st.pfx_has:
+                result = combine(result, st.pfx)
+        return result
+
+    def _emit(self, key: Any, s: int, e: int, acc: Any) -> None:
+        """Emit the result of window ``[s, e)`` whose panes combine to ``acc``."""
+        if acc is MISSING:
+            return
+        if self.kind == "pass":
+            em = self.emitter
+            em.values.append(acc if self._result is None else self._result(acc))
+            em.timestamps.append(e - 1)  # type: ignore[union-attr]
+        else:
+            self._apply(key, TimeWindow(s, e), self.contents.result(acc))
+
+    def on_event_time(self, timestamp: int, key: Any) -> None:  # noqa: D102
+        if self.event_time:
+            self._on_timer(timestamp, key, True)
+
+    def on_processing_time(self, timestamp: int, key: Any) -> None:  # noqa: D102
+        if not self.event_time:
+            self._proc_done = max(self._proc_done, timestamp)
+            super().on_processing_time(timestamp, key)
+
+    def _on_timer(self, timestamp: int, key: Any, event_time: bool) -> None:
+        """The key's next firing (``timestamp`` is a window's max timestamp) or pane cleanup."""
+        state = self.state
+        st = state.get_internal(key)
+        if st is None:
+            return
+        if self.kind != "pass":
+            self.backend.set_current_key(key)
+        size, slide, off = self.size, self.slide, self.offset
+        e = timestamp + 1
+        s = e - size
+        order = st.order
+        extra = st.extra
+        if extra and e in extra:  # processing time: a window firing again
+            self._emit(key, s, e, extra.pop(e))
+        elif (s - off) % slide == 0:  # a window ends here: its on-time firing
+            i = bisect_left(order, s)
+            if i < len(order) and order[i] < e:
+                self._emit(key, s, e, self._window_acc(st, s, e, True))
+        # drop the panes whose last window is cleaned up: those before the first
+        # window start after ``timestamp + 1 - size - lateness``
+        x = s - self.lateness
+        limit = x - (x - off) % slide + slide
+        if order and order[0] < limit:
+            n = bisect_left(order, limit)
+            panes = st.panes
+            for ps in order[:n]:
+                del panes[ps]
+            del order[:n]
+        if not order:
+            if extra:
+                state.put_internal(key, st)
+            else:
+                self._clear_under(state, key)
+            return
+        # the next firing of this key, or the cleanup of its remaining panes
+        e = timestamp + 2 + (off + size - timestamp - 2) % slide
+        i = bisect_left(order, e - size)
+        if i < len(order):
+            ps = order[i]
+            if ps >= e:
+                e = self._align_end(ps + self.pane)
+            t = e - 1
+        else:
+            t = min(self._last_end(order[0]) - 1 + self.lateness, LONG_MAX)
+        self.namespace.current_key = key
+        if event_time:
+            self.timer_service.register_event_time_timer(t)
+        else:
+            self.timer_service.register_processing_time_timer(t)
+        due = st.due
+        if due is None or due <= timestamp or t < due:
+            st.due = t
+        state.put_internal(key, st)

@@ -1,0 +1,145 @@
+"""Declared output types are enforced wherever records leave an operator chain.
+
+A record crossing to another process is encoded as typed Arrow columns, and
+the encoding rejects a value that does not fit (``TypeMismatchError``).
+Records that stay in the worker are passed as Python lists, so they get the
+same check here, at the same boundaries and nowhere else:
+
+* :class:`CheckedRecordWriter` -- a ``RecordWriter`` whose *local* channels
+  encode-check each batch before passing the list (remote channels already
+  encode it; each record is checked once).
+* :class:`TypeCheckedOutput` -- in front of a chained sink (an operator with
+  no outputs), where the stream ends inside the chain.
+
+Operators chained to further operators exchange plain objects, as Python
+functions fused into one PyFlink chain do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from array import array
+from collections.abc import Callable
+
+from flink_py.common.runtime.arrow_codec import BatchCodec
+from flink_py.common.typeinfo import BasicType, BasicTypeInfo, PickledBytesTypeInfo, TupleTypeInfo
+from flink_py.taskmanager.writer import RecordWriter
+
+__all__ = ["CheckedRecordWriter", "TypeCheckedOutput", "is_typed"]
+
+
+#: array.array typecodes whose range is exactly the Java integer type's.
+_INT_CODES = {BasicType.BYTE: "b", BasicType.SHORT: "h", BasicType.INT: "i",
+              BasicType.LONG: "q"}
+
+#: A column check: True when every value certainly fits (False: not sure).
+_ColumnCheck = Callable[[list[Any]], bool]
+
+
+def _str_column(col: list[Any]) -> bool:
+    try:
+        "".join(col)  # C loop; rejects anything but str (None included)
+    except TypeError:
+        return False
+    return True
+
+
+def _int_column(code: str) -> _ColumnCheck:
+    def check(col: list[Any]) -> bool:
+        if set(map(type, col)) != {int}:  # exact int: no bool, float, None
+            return False
+        try:
+            array(code, col)  # C range check
+        except OverflowError:
+            return False
+        return True
+    return check
+
+
+def _column_check(type_info: Any) -> _ColumnCheck | None:
+    """A C-speed sufficient check for a column of ``type_info``, if there is one."""
+    if type(type_info) is not BasicTypeInfo:
+        return None
+    bt = type_info.get_basic_type()
+    if bt is BasicType.STRING:
+        return _str_column
+    if bt is BasicType.BOOLEAN:
+        return lambda col: set(map(type, col)) == {bool}
+    if bt is BasicType.DOUBLE:
+        return lambda col: set(map(type, col)) <= {float, int}
+    code = _INT_CODES.get(bt)
+    return None if code is None else _int_column(code)
+
+
+def fast_check(type_info: Any) -> Callable[[list[Any]], bool] | None:
+    """A cheap sufficient check that records fit ``type_info``, where one exists.
+
+    It only ever answers True for batches the Arrow encoding accepts; a False
+    means "not sure", and the caller falls back to encoding the batch (which
+    raises the precise error). Covers basic types and tuples of them.
+    """
+    single = _column_check(type_info)
+    if single is not None:
+        return lambda records: bool(records) and single(records)
+    if type(type_info) is not TupleTypeInfo:
+        return None
+    checks = [_column_check(t) for t in type_info.get_field_types()]
+    if not checks or any(c is None for c in checks):
+        return None
+    n = len(checks)
+    pairs = list(enumerate(checks))
+
+    def check(records: list[Any]) -> bool:
+        if not records or set(map(type, records)) != {tuple}:
+            return False
+        if set(map(len, records)) != {n}:
+            return False
+        return all(c([r[i] for r in records]) for i, c in pairs)  # type: ignore[misc]
+
+    return check
+
+
+def is_typed(type_info: Any) -> bool:
+    """Whether records of ``type_info`` travel as typed Arrow columns."""
+    return type_info is not None and not isinstance(type_info, PickledBytesTypeInfo)
+
+
+class CheckedRecordWriter(RecordWriter):
+    """A RecordWriter of a typed edge with channels inside this worker."""
+
+    def __init__(self, *args: Any, type_info: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.check_codec = self.codec or BatchCodec(type_info)
+        self.fast_check = fast_check(type_info) or _never
+
+    def _flush(self, i: int) -> None:
+        records = self.pending[i]
+        if records and self.local[i] and not self.fast_check(records):
+            self.check_codec.encode(records)  # raises TypeMismatchError naming the value
+        super()._flush(i)
+
+
+class TypeCheckedOutput:
+    """Checks each batch against the declared type, then hands it to ``target``."""
+
+    __slots__ = ("codec", "emit_side", "emit_watermark", "emit_watermark_status", "fast_check",
+                 "target")
+
+    def __init__(self, target: Any, type_info: Any) -> None:
+        self.target = target
+        self.codec = BatchCodec(type_info)
+        self.fast_check = fast_check(type_info) or _never
+        self.emit_side = target.emit_side
+        self.emit_watermark = target.emit_watermark
+        self.emit_watermark_status = target.emit_watermark_status
+
+    def emit(self, values: list[Any], timestamps: list[int] | None) -> None:
+        """Encode-check ``values`` (raising on a misfit), then pass them on."""
+        if values and not self.fast_check(values):
+            self.codec.encode(values)
+        self.target.emit(values, timestamps)
+
+
+def _never(records: list[Any]) -> bool:
+    return False

@@ -1,0 +1,288 @@
+"""Pure state machines of checkpointing: coordinator, barrier alignment, restart strategies, failover."""
+
+from __future__ import annotations
+
+import random
+
+import cloudpickle
+import pytest
+
+from flink_py.common.runtime.config import FlinkConfig
+from flink_py.common.runtime.jobgraph import ChainedOperator, JobEdge, JobGraph, JobVertex
+from flink_py.common.runtime.partitioners import KeyGroupStreamPartitioner
+from flink_py.jobmanager.checkpoint_coordinator import (
+    AbortCheckpoint,
+    CheckpointConfigValues,
+    CheckpointCoordinator,
+    FailJobForCheckpoints,
+    FinalizeCheckpoint,
+    NotifyCheckpoint,
+    TriggerCheckpoint,
+)
+from flink_py.jobmanager.job_master import (
+    CancelTask,
+    DeployTask,
+    JobMaster,
+    ReleaseJob,
+    ReleaseSlots,
+    TriggerTaskCheckpoint,
+    WriteCheckpoint,
+)
+from flink_py.jobmanager.resource_manager import ResourceManager
+from flink_py.jobmanager.restart_strategy import (
+    ExponentialDelayRestart,
+    FailureRateRestart,
+    FixedDelayRestart,
+    NoRestart,
+    restart_strategy_from_config,
+)
+from flink_py.taskmanager.network.barrier_handler import BarrierHandler
+from flink_py.taskmanager.network.events import CheckpointBarrier
+
+TASKS = [("src", 0), ("src", 1), ("red", 0), ("red", 1)]
+SOURCES = [("src", 0), ("src", 1)]
+OPS = {"src": [("node-1", 2, 128)], "red": [("node-2", 2, 128)]}
+
+
+def _coordinator(**kw: object) -> CheckpointCoordinator:
+    cfg = CheckpointConfigValues(**{"interval_ms": 500, "directory": "/tmp/x", **kw})  # type: ignore[arg-type]
+    return CheckpointCoordinator(cfg, TASKS, SOURCES, OPS, now=0.0)
+
+
+def _ack_all(c: CheckpointCoordinator, cid: int) -> list[object]:
+    effects: list[object] = []
+    for vertex, i in TASKS:
+        effects += c.on_ack(cid, (vertex, i), {f"node-{1 if vertex == 'src' else 2}": {
+            "keyed": None, "state": f"/s/{vertex}{i}"}})
+    return effects
+
+
+def test_triggers_on_interval_only_when_all_tasks_run_and_none_in_flight() -> None:
+    c = _coordinator()
+    assert c.on_tick(0.4, all_running=True) == []
+    assert c.on_tick(0.6, all_running=False) == []
+    (trig,) = c.on_tick(0.6, all_running=True)
+    assert trig == TriggerCheckpoint(1, 600, tuple(SOURCES))
+    assert c.on_tick(5.0, all_running=True) == []  # max-concurrent-checkpoints = 1
+
+
+def test_completion_writes_metadata_then_notifies_every_task() -> None:
+    c = _coordinator()
+    c.on_tick(1.0, True)
+    effects = _ack_all(c, 1)
+    (fin,) = effects
+    assert isinstance(fin, FinalizeCheckpoint) and fin.checkpoint_id == 1
+    assert fin.operators["node-1"]["subtasks"]["1"] == {"keyed": None, "state": "/s/src1"}
+    assert fin.operators["node-2"]["parallelism"] == 2
+    assert c.latest is None  # not complete before _metadata is written
+    (note,) = c.on_finalized(1, "/x/chk-1/_metadata", "", 1.2)
+    assert note == NotifyCheckpoint(1, tuple(TASKS))
+    assert c.latest is not None and c.latest.path.endswith("_metadata")
+    restore = c.restore_for("src", 1)
+    assert restore == {"checkpoint_id": 1,
+                       "operators": {"node-1": {"keyed": [], "state": "/s/src1"}}}
+
+
+def test_min_pause_counts_from_the_previous_completion() -> None:
+    c = _coordinator(min_pause_ms=1000)
+    c.on_tick(1.0, True)
+    _ack_all(c, 1)
+    c.on_finalized(1, "p", "", 1.5)
+    assert c.on_tick(2.0, True) == []  # interval passed, pause not
+    assert isinstance(c.on_tick(2.6, True)[0], TriggerCheckpoint)
+
+
+def test_expiry_and_declines_count_and_fail_the_job_beyond_the_tolerance() -> None:
+    c = _coordinator(timeout_ms=1000, tolerable_failures=1)
+    c.on_tick(1.0, True)
+    effects = c.on_tick(2.1, True)
+    assert isinstance(effects[0], AbortCheckpoint) and "expired" in effects[0].reason
+    assert not any(isinstance(e, FailJobForCheckpoints) for e in effects)
+    c.trigger(3.0)
+    effects = c.on_decline(2, ("red", 1), "IOError: disk full")
+    fail = [e for e in effects if isinstance(e, FailJobForCheckpoints)]
+    assert fail and "tolerable failure threshold" in fail[0].cause and "disk full" in fail[0].cause
+
+
+def test_a_finished_task_aborts_without_counting_and_a_completion_resets_the_count() -> None:
+    c = _coordinator(tolerable_failures=0)
+    c.trigger(1.0)
+    effects = c.on_task_finished(("src", 0))
+    assert [type(e) for e in effects] == [AbortCheckpoint]
+    c.trigger(2.0)
+    _ack_all(c, 2)
+    c.on_finalized(2, "p", "", 2.5)
+    assert c.consecutive_failures == 0 and c.num_completed == 1 and c.num_failed == 1
+
+
+def test_retained_checkpoints_and_failed_finalization() -> None:
+    c = _coordinator(num_retained=2, tolerable_failures=5)
+    for n in (1, 2, 3):
+        c.trigger(float(n))
+        _ack_all(c, n)
+        c.on_finalized(n, f"p{n}", "", float(n))
+    assert [cp.checkpoint_id for cp in c.completed] == [2, 3]
+    c.trigger(4.0)
+    _ack_all(c, 4)
+    effects = c.on_finalized(4, "", "OSError: no space", 4.0)
+    assert isinstance(effects[0], AbortCheckpoint) and c.latest.checkpoint_id == 3  # type: ignore[union-attr]
+
+
+# -- barrier alignment -------------------------------------------------------------------
+def test_exactly_once_blocks_channels_until_every_channel_delivered_the_barrier() -> None:
+    h = BarrierHandler(3, exactly_once=True)
+    b1 = CheckpointBarrier(1, 0)
+    assert h.on_barrier(0, b1) == [("block", 0)]
+    assert h.on_barrier(2, b1) == [("block", 2)]
+    assert h.blocked == {0, 2}
+    assert h.on_barrier(1, b1) == [("unblock_all", None), ("checkpoint", b1)]
+    assert h.blocked == frozenset()
+    assert h.on_barrier(0, b1) == []  # stale duplicate
+
+
+def test_at_least_once_only_counts() -> None:
+    h = BarrierHandler(2, exactly_once=False)
+    b = CheckpointBarrier(1, 0)
+    assert h.on_barrier(1, b) == []
+    assert h.blocked == frozenset()
+    assert h.on_barrier(0, b) == [("checkpoint", b)]
+
+
+def test_newer_barrier_aborts_alignment_and_ended_channels_do_not_count() -> None:
+    h = BarrierHandler(3)
+    h.on_barrier(0, CheckpointBarrier(1, 0))
+    b2 = CheckpointBarrier(2, 0)
+    assert h.on_barrier(1, b2) == [("unblock_all", None), ("abort", 1), ("block", 1)]
+    assert h.on_barrier(0, CheckpointBarrier(1, 0)) == []  # barrier 1 is abandoned
+    assert h.on_barrier(0, b2) == [("block", 0)]
+    assert h.on_end_of_partition(2) == [("unblock_all", None), ("checkpoint", b2)]
+    assert h.on_barrier(0, CheckpointBarrier(3, 0)) == [("block", 0)]
+    assert h.abort(3) == [("unblock_all", None), ("abort", 3)]
+
+
+def test_single_channel_aligns_trivially() -> None:
+    h = BarrierHandler(1)
+    b = CheckpointBarrier(7, 0)
+    assert h.on_barrier(0, b) == [("unblock_all", None), ("checkpoint", b)]
+
+
+# -- restart strategies ---------------------------------------------------------------------
+def test_fixed_delay_allows_attempts_restarts() -> None:
+    s = FixedDelayRestart(2, 0.5)
+    assert [s.on_failure(t) for t in (0.0, 1.0, 2.0)] == [0.5, 0.5, None]
+
+
+def test_failure_rate_counts_failures_within_the_interval() -> None:
+    s = FailureRateRestart(2, 10.0, 1.0)
+    assert s.on_failure(0.0) == 1.0 and s.on_failure(1.0) == 1.0
+    assert s.on_failure(2.0) is None
+    s2 = FailureRateRestart(1, 10.0, 1.0)
+    assert s2.on_failure(0.0) == 1.0 and s2.on_failure(11.0) == 1.0
+
+
+def test_exponential_delay_grows_caps_and_resets() -> None:
+    s = ExponentialDelayRestart(1.0, 5.0, 2.0, 100.0, 0.0, 1000, random.Random(1))
+    assert [s.on_failure(t) for t in (0.0, 1.0, 2.0, 3.0, 4.0)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+    assert s.on_failure(200.0) == 1.0
+    jittered = ExponentialDelayRestart(1.0, 60.0, 1.5, 3600.0, 0.1, 1000, random.Random(3))
+    assert 0.9 <= jittered.on_failure(0.0) <= 1.1  # type: ignore[operator]
+
+
+def test_defaults_follow_checkpointing_and_keys() -> None:
+    assert isinstance(restart_strategy_from_config(FlinkConfig(), False), NoRestart)
+    assert isinstance(restart_strategy_from_config(FlinkConfig(), True), ExponentialDelayRestart)
+    fixed = restart_strategy_from_config(FlinkConfig({
+        "restart-strategy.type": "fixeddelay", "restart-strategy.fixed-delay.attempts": "3",
+        "restart-strategy.fixed-delay.delay": "2 s"}), True)
+    assert isinstance(fixed, FixedDelayRestart) and (fixed.attempts, fixed.delay_s) == (3, 2.0)
+    rate = restart_strategy_from_config(FlinkConfig({"restart-strategy.type": "failure-rate"}), False)
+    assert isinstance(rate, FailureRateRestart) and rate.interval_s == 60.0
+
+
+# -- job master failover ----------------------------------------------------------------------
+def _graph() -> JobGraph:
+    src = JobVertex("src", "Source", 2, 128, [ChainedOperator(1, "Source", b"")], is_source=True)
+    red = JobVertex("red", "Reduce", 2, 128, [ChainedOperator(2, "Reduce", b"", uid="sum")])
+    edge = JobEdge("src", 0, "red", 0,
+                   cloudpickle.dumps(KeyGroupStreamPartitioner(lambda x: x, 128)), "HASH")
+    src.outputs.append(edge)
+    red.inputs.append(edge)
+    return JobGraph("j1", "job", [src, red], config={
+        "execution.checkpointing.interval": "500 ms", "execution.checkpointing.dir": "/tmp/c",
+        "restart-strategy.type": "fixed-delay", "restart-strategy.fixed-delay.attempts": "1",
+        "restart-strategy.fixed-delay.delay": "1 s"})
+
+
+def _running_job() -> tuple[JobMaster, ResourceManager]:
+    rm = ResourceManager()
+    rm.register("tm1", "h:1", [(0, "d:0")], now=0.0)
+    rm.register("tm2", "h:2", [(0, "d:1")], now=0.0)
+    rm.register("tm3", "h:3", [(0, "d:2")], now=0.0)
+    jm = JobMaster(_graph(), 0.0)
+    jm.on_slots(rm.allocate("j1", 2) or [], 0.0)
+    for (v, i) in TASKS:
+        jm.on_task_state(v, i, 0, "RUNNING", "", "", 0.1)
+    return jm, rm
+
+
+def test_job_master_checkpoints_then_restarts_from_the_latest_checkpoint() -> None:
+    jm, rm = _running_job()
+    triggers = jm.on_tick(1.0)
+    assert {(t.vertex_id, t.subtask_index) for t in triggers
+            if isinstance(t, TriggerTaskCheckpoint)} == set(SOURCES)
+    writes = []
+    for v, i in TASKS:
+        key = "node-1" if v == "src" else "sum"
+        writes += jm.on_checkpoint_ack(v, i, 0, 1, {key: {"keyed": None, "state": f"{v}{i}"}}, 1.1)
+    (write,) = writes
+    assert isinstance(write, WriteCheckpoint)
+    notes = jm.on_checkpoint_written(1, "/tmp/c/j1/chk-1/_metadata", "", 1.2)
+    assert {n.tm_id for n in notes} == {"tm1", "tm2", "tm3"} & {s.tm_id for s in jm.slots}
+    # A TaskManager is lost: everything is cancelled, the job restarts after the delay.
+    lost_tm = jm.executions[("red", 0)].slot.tm_id  # type: ignore[union-attr]
+    effects = jm.on_taskmanager_lost(lost_tm, "TaskManager lost", 2.0)
+    assert jm.state == "RESTARTING" and all(isinstance(e, CancelTask) for e in effects)
+    for ex in jm.executions.values():
+        if ex.state == "CANCELING":
+            jm.on_task_state(ex.vertex_id, ex.subtask_index, 0, "CANCELED", "", "", 2.1)
+    assert jm.on_tick(2.5) == []  # restart delay (1 s) not over
+    (release,) = jm.on_tick(3.1)
+    assert isinstance(release, ReleaseSlots) and jm.waiting_for_slots
+    rm.expire(3.1, 0.5)  # (all heartbeats are old: nothing left) -> register two again
+    rm.register("tmA", "h:4", [(0, "d:4")], now=3.2)
+    rm.register("tmB", "h:5", [(0, "d:5")], now=3.2)
+    deploys = jm.on_slots(rm.allocate("j1", 2) or [], 3.3)
+    assert jm.state == "RUNNING" and jm.num_restarts == 1
+    assert all(isinstance(d, DeployTask) and d.tdd.attempt == 1 for d in deploys)
+    red1 = next(d.tdd for d in deploys if d.tdd.vertex_id == "red" and d.tdd.subtask_index == 1)
+    assert red1.restore == {"checkpoint_id": 1, "operators": {"sum": {"keyed": [], "state": "red1"}}}
+    # Old attempts' reports are ignored; a second failure exceeds fixed-delay attempts=1.
+    assert jm.on_task_state("red", 1, 0, "FAILED", "old", "", 3.4) == []
+    jm.on_task_state("red", 1, 1, "FAILED", "boom again", "tb", 4.0)
+    assert jm.state == "FAILING"
+    for ex in jm.executions.values():
+        if ex.state == "CANCELING":
+            effects = jm.on_task_state(ex.vertex_id, ex.subtask_index, 1, "CANCELED", "", "", 4.1)
+    assert jm.state == "FAILED" and jm.failure_cause == "boom again"
+    assert any(isinstance(e, ReleaseJob) for e in effects)
+
+
+def test_without_checkpointing_the_default_is_no_restart() -> None:
+    g = _graph()
+    g.config = {}
+    jm = JobMaster(g, 0.0)
+    assert jm.checkpoints is None
+    rm = ResourceManager()
+    rm.register("tm", "h:1", [(0, "d:0"), (1, "d:1")], now=0.0)
+    jm.on_slots(rm.allocate("j1", 2) or [], 0.0)
+    jm.on_task_state("src", 0, 0, "FAILED", "bad", "", 1.0)
+    assert jm.state == "FAILING"
+
+
+@pytest.mark.parametrize("mode", ["EXACTLY_ONCE", "AT_LEAST_ONCE"])
+def test_checkpoint_config_values_from_flink_keys(mode: str) -> None:
+    c = CheckpointConfigValues.from_config(FlinkConfig({
+        "execution.checkpointing.interval": "2 s", "execution.checkpointing.mode": mode,
+        "state.checkpoints.dir": "/d", "state.checkpoints.num-retained": "3"}))
+    assert (c.interval_ms, c.mode, c.directory, c.num_retained, c.timeout_ms) == \
+        (2000, mode, "/d", 3, 600_000)
