@@ -24,7 +24,7 @@ from flink_py.datastream.time_domain import TimeDomain
 from flink_py.datastream.timerservice import TimerService
 from flink_py.taskmanager.operators.base import TwoInputStreamOperator
 from flink_py.taskmanager.operators.keyed import AbstractKeyedOperator
-from flink_py.taskmanager.operators.process import Emitter, UserTimersOperator
+from flink_py.taskmanager.operators.process import Emitter, KeyedContextMixin, UserTimersOperator
 from flink_py.taskmanager.operators.timers import NonKeyedTimerService
 
 __all__ = [
@@ -146,24 +146,8 @@ class CoProcessOperator(TwoInputStreamOperator):
         run_batch(self.f2, self.context, self.emitter, values, timestamps)
 
 
-class _KeyedCoContext(KeyedCoProcessFunction.Context):
-    __slots__ = ("_emitter", "_op")
-
-    def __init__(self, emitter: Emitter, op: AbstractKeyedOperator) -> None:
-        self._emitter = emitter
-        self._op = op
-
-    def get_current_key(self) -> Any:
-        return self._op.backend.get_current_key()
-
-    def timestamp(self) -> int | None:
-        return self._emitter.timestamp
-
-    def timer_service(self) -> TimerService:
-        return self._op.timer_service
-
-    def output(self, output_tag: OutputTag, value: Any) -> None:
-        self._emitter.side_output(output_tag, value)
+class _KeyedCoContext(KeyedContextMixin, KeyedCoProcessFunction.Context):
+    __slots__ = ()
 
 
 class _KeyedCoOnTimerContext(_KeyedCoContext, KeyedCoProcessFunction.OnTimerContext):

@@ -170,7 +170,9 @@ class ProcessOperator(StreamOperator):
         em.flush()
 
 
-class _KeyedContext(KeyedProcessFunction.Context):
+class KeyedContextMixin:
+    """The keyed process-function context shared by one- and two-input operators."""
+
     __slots__ = ("_emitter", "_op")
 
     def __init__(self, emitter: Emitter, op: AbstractKeyedOperator) -> None:
@@ -178,16 +180,24 @@ class _KeyedContext(KeyedProcessFunction.Context):
         self._op = op
 
     def get_current_key(self) -> Any:
+        """The key of the element or timer being processed."""
         return self._op.backend.get_current_key()
 
     def timestamp(self) -> int | None:
+        """The element's timestamp, if it has one."""
         return self._emitter.timestamp
 
     def timer_service(self) -> TimerService:
+        """The operator's timer service."""
         return self._op.timer_service
 
     def output(self, output_tag: OutputTag, value: Any) -> None:
+        """Emit ``value`` to the side output ``output_tag``."""
         self._emitter.side_output(output_tag, value)
+
+
+class _KeyedContext(KeyedContextMixin, KeyedProcessFunction.Context):
+    __slots__ = ()
 
 
 class _OnTimerContext(KeyedProcessFunction.OnTimerContext):
