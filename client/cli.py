@@ -136,14 +136,24 @@ def _write_ready(path: str, text: str) -> None:
 @jobmanager_option
 @click.option("-p", "--parallelism", type=int, default=None, help="Default parallelism of the job.")
 @click.option("-d", "--detached", is_flag=True, help="Return after submission.")
+@click.option("-s", "--fromSavepoint", "from_savepoint", default=None, metavar="PATH",
+              help="Restore the job from this savepoint (or retained checkpoint).")
+@click.option("-n", "--allowNonRestoredState", "allow_non_restored", is_flag=True,
+              help="Skip savepoint state that maps to no operator of the job.")
 @conf_dir_option
 @dynamic_option
 @click.argument("job_file", type=click.Path(dir_okay=False))
 @click.argument("job_args", nargs=-1, type=click.UNPROCESSED)
-def run(jobmanager: str | None, parallelism: int | None, detached: bool, conf_dir: str | None,
+def run(jobmanager: str | None, parallelism: int | None, detached: bool,
+        from_savepoint: str | None, allow_non_restored: bool, conf_dir: str | None,
         dynamic: tuple[str, ...], job_file: str, job_args: tuple[str, ...]) -> None:
     """Run a job file (on the embedded local cluster unless -m is given)."""
-    config = _config(conf_dir, dynamic)
+    restore_opts = []
+    if from_savepoint:
+        restore_opts.append(f"execution.savepoint.path={from_savepoint}")
+    if allow_non_restored:
+        restore_opts.append("execution.savepoint.ignore-unclaimed-state=true")
+    config = _config(conf_dir, (*dynamic, *restore_opts))
     if parallelism is not None and parallelism < 1:
         raise click.BadParameter("must be at least 1", param_hint="-p")
     if not os.path.isfile(job_file):
@@ -292,6 +302,73 @@ def cancel(jobmanager: str | None, conf_dir: str | None, dynamic: tuple[str, ...
         except KeyError:
             _fail(f"Job {job_id} not found")
         click.echo(f"Cancelled job {job_id}.")
+
+
+@cli.command()
+@jobmanager_option
+@click.option("-d", "--dispose", "dispose", default=None, metavar="PATH",
+              help="Delete the savepoint at PATH instead of taking one.")
+@conf_dir_option
+@dynamic_option
+@click.argument("job_id", required=False)
+@click.argument("target_directory", required=False)
+def savepoint(jobmanager: str | None, dispose: str | None, conf_dir: str | None,
+              dynamic: tuple[str, ...], job_id: str | None,
+              target_directory: str | None) -> None:
+    """Trigger a savepoint of JOB_ID (into TARGET_DIRECTORY), or --dispose PATH."""
+    config = _config(conf_dir, dynamic)
+    with _client(config, jobmanager) as client:
+        if dispose:
+            click.echo(f"Disposing savepoint '{dispose}'.")
+            click.echo("Waiting for response...")
+            try:
+                client.dispose_savepoint(dispose)
+            except ValueError as exc:
+                _fail(str(exc))
+            click.echo(f"Savepoint '{dispose}' disposed.")
+            return
+        if not job_id:
+            raise click.UsageError("Missing JobID: flink-py savepoint JOBID [DIR]")
+        click.echo(f"Triggering savepoint for job {job_id}.")
+        click.echo("Waiting for response...")
+        try:
+            path = client.trigger_savepoint(job_id, target_directory)
+        except KeyError:
+            _fail(f"Job {job_id} not found")
+        except ValueError as exc:
+            _fail(str(exc))
+        click.echo(f"Savepoint completed. Path: {_uri(path)}")
+        click.echo("You can resume your program from this savepoint with the run command.")
+
+
+@cli.command()
+@jobmanager_option
+@click.option("-p", "--savepointPath", "savepoint_path", default=None, metavar="DIR",
+              help="Savepoint directory (default execution.checkpointing.savepoint-dir).")
+@click.option("-d", "--drain", is_flag=True,
+              help="Emit the maximum watermark before the savepoint (fires all event-time "
+                   "windows and timers).")
+@conf_dir_option
+@dynamic_option
+@click.argument("job_id")
+def stop(jobmanager: str | None, savepoint_path: str | None, drain: bool, conf_dir: str | None,
+         dynamic: tuple[str, ...], job_id: str) -> None:
+    """Stop JOB_ID with a savepoint (the job ends FINISHED)."""
+    config = _config(conf_dir, dynamic)
+    with _client(config, jobmanager) as client:
+        click.echo(f'Suspending job "{job_id}" with a savepoint.')
+        try:
+            path = client.stop_with_savepoint(job_id, savepoint_path, drain)
+        except KeyError:
+            _fail(f"Job {job_id} not found")
+        except ValueError as exc:
+            _fail(str(exc))
+        click.echo(f"Savepoint completed. Path: {_uri(path)}")
+
+
+def _uri(path: str) -> str:
+    """A local path as Flink prints it (``file:/...``); URIs unchanged."""
+    return path if "://" in path or path.startswith("file:") else f"file:{path}"
 
 
 def main() -> None:

@@ -123,7 +123,7 @@ class ClusterClient:
                 raise JobManagerUnreachable(msg) from None
             if code == grpc.StatusCode.NOT_FOUND:
                 raise KeyError(details) from None
-            if code == grpc.StatusCode.INVALID_ARGUMENT:
+            if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION):
                 raise ValueError(details) from None
             raise
 
@@ -146,6 +146,31 @@ class ClusterClient:
     def cancel(self, job_id: str) -> None:
         """Cancel a job."""
         self._call("CancelJob", common_pb2.JobId(job_id=job_id))
+
+    def trigger_savepoint(self, job_id: str, target_directory: str | None = None,
+                          timeout: float = 600.0) -> str:
+        """Take a savepoint of a running job; its path (``run -s PATH`` restores it).
+
+        Raises:
+            KeyError: unknown job.
+            ValueError: no directory, job not running, or the savepoint failed.
+        """
+        req = jobmanager_pb2.SavepointRequest(job_id=job_id, target_directory=target_directory
+                                              or "", timeout_ms=int(timeout * 1000))
+        return self._call("TriggerSavepoint", req, timeout=timeout + 30).path
+
+    def stop_with_savepoint(self, job_id: str, target_directory: str | None = None,
+                            drain: bool = False, timeout: float = 600.0) -> str:
+        """Take a savepoint, then end the job (FINISHED); ``drain`` emits the maximum
+        watermark first (event-time windows and timers fire). Returns the path."""
+        req = jobmanager_pb2.SavepointRequest(job_id=job_id, target_directory=target_directory
+                                              or "", drain=drain,
+                                              timeout_ms=int(timeout * 1000))
+        return self._call("StopWithSavepoint", req, timeout=timeout + 30).path
+
+    def dispose_savepoint(self, path: str) -> None:
+        """Delete a savepoint directory."""
+        self._call("DisposeSavepoint", jobmanager_pb2.DisposeSavepointRequest(path=path))
 
     def overview(self) -> Any:
         """Cluster overview (TaskManagers and slots)."""

@@ -38,8 +38,12 @@ __all__ = [
     "FailJobForCheckpoints",
     "FinalizeCheckpoint",
     "NotifyCheckpoint",
+    "SavepointOptions",
+    "StateMappingError",
     "TriggerCheckpoint",
     "operator_key",
+    "restore_assignment",
+    "unmapped_state",
 ]
 
 TaskId = tuple[str, int]
@@ -48,6 +52,89 @@ TaskId = tuple[str, int]
 def operator_key(uid: str | None, node_id: int) -> str:
     """The key of one operator's state in a checkpoint: its uid, else its node id."""
     return uid if uid else f"node-{node_id}"
+
+
+class StateMappingError(ValueError):
+    """Snapshot state cannot be mapped onto the job's operators."""
+
+
+def _has_state(entry: dict[str, Any]) -> bool:
+    return any(s.get("keyed") or s.get("state") for s in entry.get("subtasks", {}).values())
+
+
+def unmapped_state(snapshot_ops: dict[str, Any], operators: dict[str, list[tuple[str, int, int]]],
+                   path: str, allow_non_restored: bool) -> list[str]:
+    """Check that a snapshot's state maps onto a job's operators (Flink's uid matching).
+
+    Args:
+        snapshot_ops: the ``operators`` document of the snapshot.
+        operators: per vertex id: ``[(operator key, parallelism, max parallelism)]``.
+        path: the snapshot's path (named in errors).
+        allow_non_restored: skip state of operators missing from the job.
+
+    Returns:
+        The keys of the skipped operators' state.
+
+    Raises:
+        StateMappingError: state without an operator (unless allowed), or keyed
+            state whose max parallelism differs from the operator's.
+    """
+    known = {key: maxp for ops in operators.values() for key, _, maxp in ops}
+    skipped = []
+    for key, entry in sorted(snapshot_ops.items()):
+        if not _has_state(entry):
+            continue
+        if key not in known:
+            if not allow_non_restored:
+                raise StateMappingError(
+                    f"Failed to rollback to checkpoint/savepoint {path}. Cannot map "
+                    f"checkpoint/savepoint state for operator {key} to the new program, because "
+                    "the operator is not available in the new program. If you want to allow to "
+                    "skip this, you can set the --allowNonRestoredState option on the CLI.")
+            skipped.append(key)
+            continue
+        keyed = any(s.get("keyed") for s in entry.get("subtasks", {}).values())
+        old_max = entry.get("max_parallelism")
+        if keyed and old_max is not None and int(old_max) != known[key]:
+            raise StateMappingError(
+                f"Failed to rollback to checkpoint/savepoint {path}. The max parallelism "
+                f"{known[key]} of operator {key} differs from the max parallelism {old_max} "
+                "of its keyed state (the max parallelism of a keyed operator cannot change).")
+    return skipped
+
+
+def restore_assignment(snapshot_ops: dict[str, Any], own_ops: list[tuple[str, int, int]],
+                       subtask: int) -> dict[str, Any]:
+    """The restored state of one subtask's operators.
+
+    Per operator key: ``keyed`` (the keyed handles of every old subtask: a
+    backend keeps the key groups of its range), ``state`` (the old operator
+    state file of the same subtask when the parallelism is unchanged, else
+    None), ``states`` (every old subtask's operator state file, by old index,
+    for redistribution) and ``parallelism`` (the old parallelism).
+    """
+    ops: dict[str, Any] = {}
+    for key, parallelism, _ in own_ops:
+        entry = snapshot_ops.get(key)
+        if entry is None:
+            continue
+        subtasks = sorted(entry.get("subtasks", {}).items(), key=lambda kv: int(kv[0]))
+        keyed = [s["keyed"] for _, s in subtasks if s.get("keyed")]
+        old_p = int(entry.get("parallelism") or len(subtasks))
+        by_index = {int(i): s.get("state") for i, s in subtasks}
+        own = by_index.get(subtask) if old_p == parallelism else None
+        ops[key] = {"keyed": keyed, "state": own, "parallelism": old_p,
+                    "states": [by_index.get(i) for i in range(old_p)]}
+    return ops
+
+
+@dataclasses.dataclass(frozen=True)
+class SavepointOptions:
+    """A savepoint request: where to write it; whether the job stops (and drains) after it."""
+
+    target_directory: str
+    stop: bool = False
+    drain: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,15 +180,22 @@ class TriggerCheckpoint:
     checkpoint_id: int
     timestamp_ms: int
     tasks: tuple[TaskId, ...]
+    savepoint: SavepointOptions | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class FinalizeCheckpoint:
-    """Effect: write ``chk-<n>/_metadata`` (then call :meth:`CheckpointCoordinator.on_finalized`)."""
+    """Effect: write ``chk-<n>/_metadata`` (then call :meth:`CheckpointCoordinator.on_finalized`).
+
+    For a savepoint, the runtime copies every file the state references into
+    a new directory under ``savepoint.target_directory`` (self-contained) and
+    writes the ``_metadata`` there.
+    """
 
     checkpoint_id: int
     operators: dict[str, Any]
     shared_files: tuple[str, ...]
+    savepoint: SavepointOptions | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,6 +239,7 @@ class _Pending:
     acks: dict[TaskId, dict[str, Any]] = dataclasses.field(default_factory=dict)
     finalizing: bool = False
     operators: dict[str, Any] = dataclasses.field(default_factory=dict)
+    savepoint: SavepointOptions | None = None
 
 
 class CheckpointCoordinator:
@@ -173,6 +268,10 @@ class CheckpointCoordinator:
         self.consecutive_failures = 0
         self._last_trigger = now
         self._last_completion: float | None = None
+        #: savepoint id -> (path, error) once it completed or failed
+        self.savepoint_results: dict[int, tuple[str, str]] = {}
+        #: id of the checkpoint the running attempt was restored from (None: fresh start)
+        self.restored_from: int | None = None
 
     # -- queries -------------------------------------------------------------------
     @property
@@ -183,19 +282,28 @@ class CheckpointCoordinator:
     def restore_for(self, vertex_id: str, subtask: int) -> dict[str, Any] | None:
         """The ``restore`` part of a deployment descriptor, from the latest checkpoint."""
         latest = self.latest
+        self.restored_from = latest.checkpoint_id if latest is not None else None
         if latest is None:
             return None
-        ops: dict[str, Any] = {}
-        for key, parallelism, _ in self.operators.get(vertex_id, []):
-            entry = latest.operators.get(key)
-            if entry is None:
-                continue
-            subtasks = entry.get("subtasks", {})
-            keyed = [s["keyed"] for _, s in sorted(subtasks.items(), key=lambda kv: int(kv[0]))
-                     if s.get("keyed")]
-            own = subtasks.get(str(subtask), {}) if entry.get("parallelism") == parallelism else {}
-            ops[key] = {"keyed": keyed, "state": own.get("state")}
-        return {"checkpoint_id": latest.checkpoint_id, "operators": ops}
+        return {"checkpoint_id": latest.checkpoint_id, "path": latest.path,
+                "operators": restore_assignment(latest.operators,
+                                                self.operators.get(vertex_id, []), subtask)}
+
+    def restore_from_snapshot(self, checkpoint: CompletedCheckpoint) -> None:
+        """Start from a savepoint or retained checkpoint (``run -s``): restores use it
+        until a newer checkpoint completes; new ids continue after its id."""
+        self.completed = [checkpoint]
+        self.next_id = max(self.next_id, checkpoint.checkpoint_id + 1)
+
+    def on_restore_failed(self, checkpoint_id: int) -> CompletedCheckpoint | None:
+        """Restoring ``checkpoint_id`` failed (a file is corrupt or missing): drop it, so
+        the next restore falls back to the previous retained checkpoint (returned)."""
+        self.completed = [c for c in self.completed if c.checkpoint_id != checkpoint_id]
+        return self.latest
+
+    def savepoint_pending(self) -> list[int]:
+        """Ids of the savepoints in flight."""
+        return [cid for cid, p in self.pending.items() if p.savepoint is not None]
 
     # -- events --------------------------------------------------------------------
     def on_tick(self, now: float, all_running: bool) -> list[Any]:
@@ -219,13 +327,19 @@ class CheckpointCoordinator:
             return effects  # a pause is measured from the previous completion
         return effects + self.trigger(now)
 
-    def trigger(self, now: float) -> list[Any]:
-        """Start checkpoint ``next_id`` now."""
+    def trigger(self, now: float, savepoint: SavepointOptions | None = None) -> list[Any]:
+        """Start checkpoint ``next_id`` now (a savepoint when ``savepoint`` is given)."""
         cid = self.next_id
         self.next_id += 1
-        self._last_trigger = now
-        self.pending[cid] = _Pending(cid, now, set(self.tasks))
-        return [TriggerCheckpoint(cid, int(now * 1000), self.sources)]
+        if savepoint is None:
+            self._last_trigger = now
+        self.pending[cid] = _Pending(cid, now, set(self.tasks), savepoint=savepoint)
+        return [TriggerCheckpoint(cid, int(now * 1000), self.sources, savepoint)]
+
+    def trigger_savepoint(self, now: float, options: SavepointOptions) -> tuple[int, list[Any]]:
+        """Start a savepoint (not bound by interval, pause or max concurrent); its id."""
+        effects = self.trigger(now, options)
+        return effects[0].checkpoint_id, effects
 
     def on_ack(self, checkpoint_id: int, task: TaskId, state: dict[str, Any]) -> list[Any]:
         """A task acknowledged ``checkpoint_id`` with its operators' state handles."""
@@ -251,7 +365,7 @@ class CheckpointCoordinator:
                 shared.update(keyed.get("shared", {}).values())
         json.dumps(operators)  # the metadata must be JSON: fail here, not when writing
         p.operators = operators
-        return [FinalizeCheckpoint(checkpoint_id, operators, tuple(sorted(shared)))]
+        return [FinalizeCheckpoint(checkpoint_id, operators, tuple(sorted(shared)), p.savepoint)]
 
     def on_finalized(self, checkpoint_id: int, path: str, error: str, now: float) -> list[Any]:
         """The runtime wrote (or failed to write) the checkpoint's ``_metadata``."""
@@ -260,8 +374,14 @@ class CheckpointCoordinator:
             return []
         if error:
             return self._abort(checkpoint_id, f"Checkpoint {checkpoint_id} could not be "
-                                              f"written: {error}", counted=True)
+                                              f"written: {error}",
+                               counted=p.savepoint is None)
         del self.pending[checkpoint_id]
+        if p.savepoint is not None:
+            # Savepoints are not used for failover and commit side effects only when the
+            # job stops with them (Flink FLIP-193).
+            self.savepoint_results[checkpoint_id] = (path, "")
+            return [NotifyCheckpoint(checkpoint_id, self.tasks)] if p.savepoint.stop else []
         self.add_completed(CompletedCheckpoint(checkpoint_id, p.operators, path))
         self.num_completed += 1
         self.consecutive_failures = 0
@@ -279,10 +399,12 @@ class CheckpointCoordinator:
 
     def on_decline(self, checkpoint_id: int, task: TaskId, reason: str) -> list[Any]:
         """A task could not take its part of ``checkpoint_id``."""
-        if checkpoint_id not in self.pending:
+        p = self.pending.get(checkpoint_id)
+        if p is None:
             return []
         return self._abort(checkpoint_id, f"Checkpoint {checkpoint_id} was declined by task "
-                                          f"{task[0]} ({task[1] + 1}): {reason}", counted=True)
+                                          f"{task[0]} ({task[1] + 1}): {reason}",
+                           counted=p.savepoint is None)
 
     def on_task_finished(self, task: TaskId) -> list[Any]:
         """A task finished: checkpoints still waiting for it cannot complete (not counted)."""
@@ -293,13 +415,19 @@ class CheckpointCoordinator:
                                             "finished before acknowledging", counted=False)
         return effects
 
-    def on_failover(self) -> list[Any]:
-        """The job restarts: every pending checkpoint is abandoned (not counted)."""
+    def on_failover(self, reason: str = "the job failed over") -> list[Any]:
+        """The job restarts or ends: every pending checkpoint is abandoned (not counted)."""
+        for cid, p in self.pending.items():
+            if p.savepoint is not None:
+                self.savepoint_results[cid] = ("", f"Savepoint {cid} was abandoned: {reason}")
         self.pending.clear()
         return []
 
     def _abort(self, checkpoint_id: int, reason: str, counted: bool) -> list[Any]:
-        self.pending.pop(checkpoint_id, None)
+        p = self.pending.pop(checkpoint_id, None)
+        if p is not None and p.savepoint is not None:
+            self.savepoint_results[checkpoint_id] = ("", reason)
+            counted = False
         self.num_failed += 1
         effects: list[Any] = [AbortCheckpoint(checkpoint_id, reason, self.tasks)]
         if counted:

@@ -36,9 +36,11 @@ from flink_py.jobmanager.checkpoint_coordinator import (
     AbortCheckpoint,
     CheckpointConfigValues,
     CheckpointCoordinator,
+    CompletedCheckpoint,
     FailJobForCheckpoints,
     FinalizeCheckpoint,
     NotifyCheckpoint,
+    SavepointOptions,
     TriggerCheckpoint,
     operator_key,
 )
@@ -109,6 +111,8 @@ class TriggerTaskCheckpoint:
     attempt: int
     checkpoint_id: int
     timestamp_ms: int
+    #: set for savepoints: whether the source stops (and drains) after the barrier
+    savepoint: SavepointOptions | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +133,8 @@ class WriteCheckpoint:
     checkpoint_id: int
     operators: dict[str, Any]
     shared_files: tuple[str, ...]
+    #: set for savepoints (the runtime writes a self-contained copy there)
+    savepoint: SavepointOptions | None = None
 
 
 @dataclasses.dataclass
@@ -162,7 +168,8 @@ def pointwise_targets(edge_name: str, sender: int, senders: int, receivers: int)
 class JobMaster:
     """The life cycle of one job."""
 
-    def __init__(self, graph: JobGraph, now: float, config: FlinkConfig | None = None) -> None:
+    def __init__(self, graph: JobGraph, now: float, config: FlinkConfig | None = None,
+                 restore: CompletedCheckpoint | None = None) -> None:
         self.graph = graph
         self.job_id = graph.job_id
         self.state = "CREATED"
@@ -173,7 +180,8 @@ class JobMaster:
         self.config = FlinkConfig.from_dict({**base, **graph.config}, warn_unknown=False)
         cp = CheckpointConfigValues.from_config(self.config)
         self.checkpoints: CheckpointCoordinator | None = None
-        if cp.enabled and graph.runtime_mode != "BATCH":
+        # Streaming jobs always get a coordinator: savepoints work without periodic checkpoints.
+        if graph.runtime_mode != "BATCH":
             if cp.directory is None:
                 cp = dataclasses.replace(cp, directory=os.path.join(
                     tempfile.gettempdir(), "flink-py-checkpoints"))
@@ -184,8 +192,11 @@ class JobMaster:
                 cp, [(v.id, i) for v in graph.vertices for i in range(v.parallelism)],
                 [(v.id, i) for v in graph.vertices if v.is_source for i in range(v.parallelism)],
                 ops, now)
-        self.restart_strategy = restart_strategy_from_config(self.config,
-                                                             self.checkpoints is not None)
+        if restore is not None and self.checkpoints is not None:
+            self.checkpoints.restore_from_snapshot(restore)
+        #: id of the savepoint the job stops with (stop-with-savepoint in flight)
+        self.stopping_with: int | None = None
+        self.restart_strategy = restart_strategy_from_config(self.config, cp.enabled)
         self.num_restarts = 0
         self.restart_at: float | None = None
         self._awaiting_slots = False
@@ -270,6 +281,11 @@ class JobMaster:
         if self.state == "RESTARTING":
             return self._maybe_restart(now)
         if state == "FAILED":
+            cp = self.checkpoints
+            if cp is not None and cp.restored_from is not None \
+                    and "CheckpointCorruptError" in error:
+                # The restore read a corrupt or missing file: fall back to the previous one.
+                cp.on_restore_failed(cp.restored_from)
             return self._fail(error or "task failed", tb, now)
         effects: list[Any] = []
         if state == "FINISHED" and self.checkpoints is not None:
@@ -317,6 +333,38 @@ class JobMaster:
         running = all(ex.state == "RUNNING" for ex in self.executions.values())
         return self._checkpoint_effects(self.checkpoints.on_tick(now, running), now)
 
+    # -- savepoints ------------------------------------------------------------
+    def trigger_savepoint(self, options: SavepointOptions, now: float) -> tuple[int, list[Any]]:
+        """Start a savepoint (``stop``: the sources end after it); its id and the effects.
+
+        Raises:
+            ValueError: the job is not running (every task RUNNING), or already stopping.
+        """
+        if self.checkpoints is None:
+            raise ValueError(f"Job {self.job_id} runs in BATCH mode: it takes no savepoints")
+        if self.state != "RUNNING" or any(ex.state != "RUNNING"
+                                          for ex in self.executions.values()):
+            raise ValueError(f"Job {self.job_id} is not running (state {self.state}): "
+                             "savepoints need every task RUNNING")
+        if self.stopping_with is not None:
+            raise ValueError(f"Job {self.job_id} is already stopping with savepoint "
+                             f"{self.stopping_with}")
+        cid, effects = self.checkpoints.trigger_savepoint(now, options)
+        if options.stop:
+            self.stopping_with = cid
+        return cid, self._checkpoint_effects(effects, now)
+
+    def savepoint_result(self, checkpoint_id: int) -> tuple[str, str] | None:
+        """``(path, error)`` of a savepoint once it completed or failed, else None."""
+        if self.checkpoints is None:
+            return None
+        result = self.checkpoints.savepoint_results.get(checkpoint_id)
+        if result is None and self.is_terminal:
+            return "", f"the job reached {self.state} before the savepoint completed"
+        if result is not None and result[1] and self.stopping_with == checkpoint_id:
+            self.stopping_with = None  # the job keeps running (the sources resume)
+        return result
+
     # -- checkpoints -----------------------------------------------------------
     def on_checkpoint_ack(self, vertex_id: str, subtask: int, attempt: int, checkpoint_id: int,
                           state: dict[str, Any], now: float) -> list[Any]:
@@ -358,7 +406,7 @@ class JobMaster:
                     if ex.slot is not None:
                         out.append(TriggerTaskCheckpoint(
                             ex.slot.tm_id, self.job_id, vertex_id, subtask, ex.attempt,
-                            eff.checkpoint_id, eff.timestamp_ms))
+                            eff.checkpoint_id, eff.timestamp_ms, eff.savepoint))
             elif isinstance(eff, (NotifyCheckpoint, AbortCheckpoint)):
                 tms = sorted({ex.slot.tm_id for ex in self.executions.values()
                               if ex.slot is not None and ex.state not in TERMINAL_TASK})
@@ -367,7 +415,7 @@ class JobMaster:
                         for tm in tms]
             elif isinstance(eff, FinalizeCheckpoint):
                 out.append(WriteCheckpoint(self.job_id, eff.checkpoint_id, eff.operators,
-                                           eff.shared_files))
+                                           eff.shared_files, eff.savepoint))
             elif isinstance(eff, FailJobForCheckpoints):
                 out += self._fail(eff.cause, "", now)
         return out
@@ -387,8 +435,9 @@ class JobMaster:
             return self._cancel_running() + self._maybe_complete(now)
         self.state = "RESTARTING"
         self.restart_at = now + delay
+        self.stopping_with = None
         if self.checkpoints is not None:
-            self.checkpoints.on_failover()
+            self.checkpoints.on_failover(cause)
         return self._cancel_running() + self._maybe_restart(now)
 
     def _maybe_restart(self, now: float) -> list[Any]:
@@ -430,6 +479,8 @@ class JobMaster:
     def _terminate(self, state: str, now: float, cause: str) -> list[Any]:
         self.state = state
         self.end_time = now
+        if self.checkpoints is not None:
+            self.checkpoints.on_failover(f"the job reached {state}")
         if cause:
             self.failure_cause = cause
         tms = tuple(sorted({s.tm_id for s in self.slots}))

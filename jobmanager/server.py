@@ -22,10 +22,25 @@ from typing import Any
 import cloudpickle
 import grpc
 
-from flink_py.common.runtime.checkpoint_storage import CheckpointStorage, SharedStateRegistry
+from flink_py.common.runtime import config as cfg
+from flink_py.common.runtime.checkpoint_storage import (
+    CheckpointCorruptError,
+    CheckpointStorage,
+    SharedStateRegistry,
+    dispose_savepoint,
+    read_snapshot,
+    write_savepoint,
+)
 from flink_py.common.runtime.config import FlinkConfig
 from flink_py.common.runtime.jobgraph import JobGraph, new_id
 from flink_py.common.runtime.rpc import channel_options, server_options
+from flink_py.jobmanager.checkpoint_coordinator import (
+    CompletedCheckpoint,
+    SavepointOptions,
+    StateMappingError,
+    operator_key,
+    unmapped_state,
+)
 from flink_py.jobmanager.job_master import (
     CancelTask,
     CheckpointNotification,
@@ -162,11 +177,12 @@ class JobManager:
             raise ValueError(msg) from exc
         if not isinstance(graph, JobGraph):
             raise ValueError("the submission is not a JobGraph")
+        restore = self._initial_restore(graph)
         now = time.time()
         with self._cond:
             if not graph.job_id or graph.job_id in self.jobs:
                 graph.job_id = new_id()
-            jm = JobMaster(graph, now, self.config)
+            jm = JobMaster(graph, now, self.config, restore)
             self.jobs[graph.job_id] = jm
             for cid, producers in graph.collect_ids.items():
                 self.collect[(graph.job_id, cid)] = _CollectBuffer(producers)
@@ -176,6 +192,73 @@ class JobManager:
                  jm.slots_needed())
         self._run_effects(effects)
         return graph.job_id
+
+    def _initial_restore(self, graph: JobGraph) -> CompletedCheckpoint | None:
+        """The savepoint/checkpoint of ``execution.savepoint.path`` (``run -s``), checked
+        against the job's operators. Raises ValueError naming the path and operator."""
+        config = FlinkConfig.from_dict({**self.config.to_dict(), **graph.config},
+                                       warn_unknown=False)
+        path = config.get(cfg.STATE_RECOVERY_PATH)
+        if not path:
+            return None
+        if graph.runtime_mode == "BATCH":
+            raise ValueError(f"Cannot restore {path}: BATCH jobs do not restore state")
+        try:
+            doc = read_snapshot(str(path))
+        except (CheckpointCorruptError, ValueError) as exc:
+            raise ValueError(f"Cannot restore the savepoint/checkpoint {path}: {exc}") from None
+        ops = {v.id: [(operator_key(o.uid, o.node_id), v.parallelism, v.max_parallelism)
+                      for o in v.operators] for v in graph.vertices}
+        try:
+            skipped = unmapped_state(doc.get("operators", {}), ops, str(path),
+                                     bool(config.get(cfg.STATE_RECOVERY_IGNORE_UNCLAIMED)))
+        except StateMappingError as exc:
+            raise ValueError(str(exc)) from None
+        if skipped:
+            log.info("Restoring %s skips the state of operators %s (allowNonRestoredState)",
+                     path, ", ".join(skipped))
+        log.info("Job %s restores from %s (checkpoint %s)", graph.name, path,
+                 doc.get("checkpoint_id"))
+        return CompletedCheckpoint(int(doc.get("checkpoint_id", 0)), doc.get("operators", {}),
+                                   str(path))
+
+    # -- savepoints ------------------------------------------------------------
+    def trigger_savepoint(self, job_id: str, target_directory: str, stop: bool, drain: bool,
+                          timeout_s: float | None = None) -> str:
+        """Take a savepoint (and stop the job after it); returns its path.
+
+        Raises:
+            KeyError: unknown job.
+            ValueError: no target directory, the job is not running, or the savepoint failed.
+        """
+        with self._cond:
+            jm = self.jobs[job_id]
+            target = target_directory or jm.config.get(cfg.SAVEPOINT_DIR)
+            if not target:
+                raise ValueError("No savepoint directory: give one (flink-py savepoint JOBID "
+                                 "DIR) or set execution.checkpointing.savepoint-dir")
+            cid, effects = jm.trigger_savepoint(SavepointOptions(str(target), stop, drain),
+                                                time.time())
+            self._cond.notify_all()
+        log.info("Triggering %s %d for job %s to %s", "stop-with-savepoint" if stop
+                 else "savepoint", cid, job_id, target)
+        self._run_effects(effects)
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._cond:
+            while True:
+                result = jm.savepoint_result(cid)
+                if result is not None:
+                    break
+                if self._stopped.is_set():
+                    raise ValueError("the JobManager is shutting down")
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise ValueError(f"Savepoint {cid} of job {job_id} did not complete in time")
+                self._cond.wait(0.5 if remaining is None else min(0.5, remaining))
+        path, error = result
+        if error:
+            raise ValueError(f"Savepoint {cid} of job {job_id} failed: {error}")
+        return path
 
     def cancel(self, job_id: str) -> None:
         """Cancel a job. Raises KeyError if unknown."""
@@ -246,9 +329,18 @@ class JobManager:
         path, error = "", ""
         try:
             storage, registry = self._checkpoint_store(jm)
-            path = storage.write_metadata(eff.checkpoint_id, eff.operators, eff.shared_files)
-            registry.retain(eff.checkpoint_id, eff.shared_files,
-                            jm.checkpoints.config.num_retained)
+            if eff.savepoint is not None:
+                path = write_savepoint(storage, eff.savepoint.target_directory,
+                                       eff.checkpoint_id, eff.operators)
+                storage.discard_checkpoint(eff.checkpoint_id)  # the copy is the savepoint
+                for f in eff.shared_files:  # new SSTs no retained checkpoint references
+                    if registry.reference_count(f) == 0:
+                        storage.delete_file(f)
+            else:
+                path = storage.write_metadata(eff.checkpoint_id, eff.operators,
+                                              eff.shared_files)
+                registry.retain(eff.checkpoint_id, eff.shared_files,
+                                jm.checkpoints.config.num_retained)
         except Exception as exc:  # noqa: BLE001 - a failed write fails the checkpoint
             error = f"{type(exc).__name__}: {exc}"
             log.warning("checkpoint %d of job %s could not be written: %s",
@@ -257,7 +349,8 @@ class JobManager:
             effects = jm.on_checkpoint_written(eff.checkpoint_id, path, error, time.time())
             self._cond.notify_all()
         if not error:
-            log.info("Completed checkpoint %d for job %s", eff.checkpoint_id, eff.job_id)
+            log.info("Completed %s %d for job %s: %s", "savepoint" if eff.savepoint
+                     else "checkpoint", eff.checkpoint_id, eff.job_id, path)
         self._run_effects(effects)
 
     def _discard_checkpoints(self, jm: JobMaster) -> None:
@@ -321,7 +414,9 @@ class JobManager:
                     execution=common_pb2.ExecutionId(job_id=eff.job_id, vertex_id=eff.vertex_id,
                                                      subtask_index=eff.subtask_index,
                                                      attempt=eff.attempt),
-                    checkpoint_id=eff.checkpoint_id, timestamp_ms=eff.timestamp_ms)
+                    checkpoint_id=eff.checkpoint_id, timestamp_ms=eff.timestamp_ms,
+                    stop=bool(eff.savepoint and eff.savepoint.stop),
+                    drain=bool(eff.savepoint and eff.savepoint.drain))
                 self._submit_rpc(eff.tm_id, "TriggerCheckpoint", req)
             elif isinstance(eff, CheckpointNotification):
                 req = taskmanager_pb2.CheckpointMessage(
@@ -557,6 +652,31 @@ class _Servicer(jobmanager_pb2_grpc.JobManagerServiceServicer):
             self.jm.cancel(request.job_id)
         except KeyError:
             context.abort(grpc.StatusCode.NOT_FOUND, f"Job {request.job_id} not found")
+        return common_pb2.Empty()
+
+    def _savepoint(self, request: Any, context: Any, stop: bool) -> Any:
+        timeout = request.timeout_ms / 1000.0 if request.timeout_ms > 0 else None
+        try:
+            path = self.jm.trigger_savepoint(request.job_id, request.target_directory, stop,
+                                             request.drain, timeout)
+        except KeyError:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"Job {request.job_id} not found")
+        except ValueError as exc:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        return jobmanager_pb2.SavepointResponse(path=path)
+
+    def TriggerSavepoint(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        return self._savepoint(request, context, stop=False)
+
+    def StopWithSavepoint(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        return self._savepoint(request, context, stop=True)
+
+    def DisposeSavepoint(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        try:
+            dispose_savepoint(request.path)
+        except (CheckpointCorruptError, ValueError, OSError) as exc:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                          f"Cannot dispose savepoint '{request.path}': {exc}")
         return common_pb2.Empty()
 
     def FetchCollectBatches(self, request: Any, context: Any) -> Any:  # noqa: N802, D102

@@ -302,14 +302,15 @@ class TaskManager:
                 self._watch_cancellation(w, key)
 
     def trigger_checkpoint(self, key: tuple[str, str, int, int], checkpoint_id: int,
-                           timestamp_ms: int) -> None:
-        """Ask a source task to inject barrier ``checkpoint_id``."""
+                           timestamp_ms: int, stop: bool = False, drain: bool = False) -> None:
+        """Ask a source task to inject barrier ``checkpoint_id`` (``stop``: then end)."""
         for w in list(self.workers):
             with w.lock:
                 running = key in w.running
             if running:
                 try:
-                    w.send(("checkpoint", "trigger", key, checkpoint_id, timestamp_ms))
+                    w.send(("checkpoint", "trigger", key, checkpoint_id, timestamp_ms,
+                            (stop, drain)))
                 except OSError:
                     pass  # the worker is gone; the checkpoint expires or the job restarts
                 return
@@ -380,7 +381,8 @@ class _Servicer(taskmanager_pb2_grpc.TaskManagerServiceServicer):
     def TriggerCheckpoint(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
         ex = request.execution
         self.tm.trigger_checkpoint((ex.job_id, ex.vertex_id, ex.subtask_index, ex.attempt),
-                                   request.checkpoint_id, request.timestamp_ms)
+                                   request.checkpoint_id, request.timestamp_ms,
+                                   request.stop, request.drain)
         return common_pb2.Empty()
 
     def NotifyCheckpointComplete(self, request: Any, context: Any) -> Any:  # noqa: N802, D102

@@ -203,6 +203,8 @@ class Task:
         self._blocked_any = False
         self._stash: list[list[tuple[int, int, Any]]] = []
         self._replay: collections.deque[tuple[int, int, Any]] = collections.deque()
+        #: stop-with-savepoint in flight: [savepoint id, completed, drained]
+        self._stopping: list[Any] | None = None
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -215,9 +217,15 @@ class Task:
         if self.gate is not None:
             self.gate.queue.put((-1, _KIND_CANCEL, None))
 
-    def trigger_checkpoint(self, checkpoint_id: int, timestamp_ms: int) -> None:
-        """(Any thread.) A source task injects barrier ``checkpoint_id`` between two batches."""
-        self._mail.append(("trigger", checkpoint_id, timestamp_ms))
+    def trigger_checkpoint(self, checkpoint_id: int, timestamp_ms: int, stop: bool = False,
+                           drain: bool = False) -> None:
+        """(Any thread.) A source task injects barrier ``checkpoint_id`` between two batches.
+
+        ``stop`` (stop-with-savepoint): the source emits nothing after the barrier and
+        ends once the savepoint completed (it resumes if it is aborted); ``drain``:
+        it emits the maximum watermark before the barrier.
+        """
+        self._mail.append(("trigger", checkpoint_id, timestamp_ms, stop, drain))
 
     def notify_checkpoint(self, checkpoint_id: int, complete: bool) -> None:
         """(Any thread.) Checkpoint ``checkpoint_id`` completed (or was aborted)."""
@@ -383,6 +391,11 @@ class Task:
         while not cancelled.is_set():
             if mail:
                 self._process_mail()
+            if self._stopping is not None:  # stop-with-savepoint: wait for its outcome
+                if self._stopping[1]:
+                    break
+                cancelled.wait(0.005)
+                continue
             batch = poll(max_rows)
             if batch is None:
                 break
@@ -393,7 +406,7 @@ class Task:
             if deadline is not None and time.monotonic() >= deadline:
                 self._flush_all()
                 deadline = time.monotonic() + timeout  # type: ignore[operator]
-        if not cancelled.is_set():
+        if not cancelled.is_set() and self._stopping is None:
             src.end_of_event_time()  # a finished source ends with the maximum watermark
 
     def _run_inputs(self) -> None:
@@ -496,11 +509,21 @@ class Task:
         while mail:
             item = mail.popleft()
             if item[0] == "trigger":
-                self._checkpoint(CheckpointBarrier(item[1], item[2]))
+                _, cid, ts, stop, drain = item
+                if drain and self.tdd.is_source:
+                    self.operators[0].end_of_event_time()  # MAX_WATERMARK before the barrier
+                self._checkpoint(CheckpointBarrier(cid, ts))
+                if stop and self.tdd.is_source:
+                    self._stopping = [cid, False, drain]
             elif item[0] == "complete":
                 checkpoints.notify_checkpoint_complete(self.operators, item[1])
-            elif item[0] == "abort" and self._barriers is not None:
-                self._on_barrier_actions(self._barriers.abort(item[1]))
+                if self._stopping is not None and self._stopping[0] == item[1]:
+                    self._stopping[1] = True
+            elif item[0] == "abort":
+                if self._stopping is not None and self._stopping[0] == item[1]:
+                    self._stopping = None  # the savepoint failed: the source resumes
+                if self._barriers is not None:
+                    self._on_barrier_actions(self._barriers.abort(item[1]))
 
     def _on_barrier_actions(self, actions: list[tuple[str, Any]]) -> None:
         for what, arg in actions:
@@ -531,7 +554,8 @@ class Task:
         services = getattr(self.env, "services", None)
         if storage is None or services is None:
             return
-        parts = checkpoints.snapshot_operators(tdd, tdd.operators, self.operators, cid, storage)
+        parts = checkpoints.snapshot_operators(tdd, tdd.operators, self.operators, cid, storage,
+                                               barrier.timestamp)
         if self._uploader is None:
             self._uploader = concurrent.futures.ThreadPoolExecutor(
                 1, thread_name_prefix=f"{tdd.task_name_with_subtask}-snapshot")

@@ -9,7 +9,7 @@ straight to the JobManager.
 The TaskManager talks to it over a socket pair (pickled tuples):
 
 * TM -> worker: ``("deploy", tdd_bytes)``, ``("cancel", key)``,
-  ``("release", job_id)``, ``("checkpoint", "trigger", key, id, timestamp_ms)``,
+  ``("release", job_id)``, ``("checkpoint", "trigger", key, id, timestamp_ms[, (stop, drain)])``,
   ``("checkpoint", "complete" | "abort", job_id, id, 0)``, ``("shutdown",)``.
 * worker -> TM: ``("ready", data_address)``, ``("state", key, state, task_name)``.
 
@@ -152,7 +152,8 @@ class SlotWorker:
         self.services.report(tdd, state, error, tb, metrics)
         self._send(("state", key, state, tdd.task_name_with_subtask))
 
-    def _checkpoint(self, kind: str, target: Any, checkpoint_id: int, timestamp_ms: int) -> None:
+    def _checkpoint(self, kind: str, target: Any, checkpoint_id: int, timestamp_ms: int,
+                    stop_drain: tuple[bool, bool] = (False, False)) -> None:
         """Hand a checkpoint trigger or notification to the task(s) it concerns."""
         with self._lock:
             if kind == "trigger":
@@ -162,7 +163,7 @@ class SlotWorker:
                 tasks = [t for k, t in self.tasks.items() if k[0] == target]
         for t in tasks:
             if kind == "trigger":
-                t.trigger_checkpoint(checkpoint_id, timestamp_ms)
+                t.trigger_checkpoint(checkpoint_id, timestamp_ms, *stop_drain)
             else:
                 t.notify_checkpoint(checkpoint_id, kind == "complete")
 
@@ -197,7 +198,8 @@ class SlotWorker:
                         t.cancel()
                     self.registry.release_job(job_id)
                 elif cmd == "checkpoint":
-                    self._checkpoint(msg[1], msg[2], int(msg[3]), int(msg[4]))
+                    self._checkpoint(msg[1], msg[2], int(msg[3]), int(msg[4]),
+                                     *(msg[5:6] or [(False, False)]))
                 elif cmd == "shutdown":
                     return
         finally:

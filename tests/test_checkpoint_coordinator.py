@@ -79,8 +79,10 @@ def test_completion_writes_metadata_then_notifies_every_task() -> None:
     assert note == NotifyCheckpoint(1, tuple(TASKS))
     assert c.latest is not None and c.latest.path.endswith("_metadata")
     restore = c.restore_for("src", 1)
-    assert restore == {"checkpoint_id": 1,
-                       "operators": {"node-1": {"keyed": [], "state": "/s/src1"}}}
+    assert restore == {"checkpoint_id": 1, "path": "/x/chk-1/_metadata",
+                       "operators": {"node-1": {"keyed": [], "state": "/s/src1",
+                                                "parallelism": 2,
+                                                "states": ["/s/src0", "/s/src1"]}}}
 
 
 def test_min_pause_counts_from_the_previous_completion() -> None:
@@ -255,7 +257,9 @@ def test_job_master_checkpoints_then_restarts_from_the_latest_checkpoint() -> No
     assert jm.state == "RUNNING" and jm.num_restarts == 1
     assert all(isinstance(d, DeployTask) and d.tdd.attempt == 1 for d in deploys)
     red1 = next(d.tdd for d in deploys if d.tdd.vertex_id == "red" and d.tdd.subtask_index == 1)
-    assert red1.restore == {"checkpoint_id": 1, "operators": {"sum": {"keyed": [], "state": "red1"}}}
+    assert red1.restore["checkpoint_id"] == 1
+    assert red1.restore["operators"]["sum"]["state"] == "red1"
+    assert red1.restore["operators"]["sum"]["keyed"] == []
     # Old attempts' reports are ignored; a second failure exceeds fixed-delay attempts=1.
     assert jm.on_task_state("red", 1, 0, "FAILED", "old", "", 3.4) == []
     jm.on_task_state("red", 1, 1, "FAILED", "boom again", "tb", 4.0)
@@ -271,7 +275,8 @@ def test_without_checkpointing_the_default_is_no_restart() -> None:
     g = _graph()
     g.config = {}
     jm = JobMaster(g, 0.0)
-    assert jm.checkpoints is None
+    # a coordinator exists (for savepoints) but triggers no periodic checkpoints
+    assert jm.checkpoints is not None and not jm.checkpoints.config.enabled
     rm = ResourceManager()
     rm.register("tm", "h:1", [(0, "d:0"), (1, "d:1")], now=0.0)
     jm.on_slots(rm.allocate("j1", 2) or [], 0.0)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         ListStateDescriptor,
         MapState,
         MapStateDescriptor,
+        OperatorStateStore,
         ReadOnlyBroadcastState,
         ReducingState,
         ReducingStateDescriptor,
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 __all__ = [
     "AggregateFunction",
     "BaseBroadcastProcessFunction",
+    "CheckpointedFunction",
+    "FunctionInitializationContext",
+    "FunctionSnapshotContext",
     "BroadcastProcessFunction",
     "CoFlatMapFunction",
     "CoMapFunction",
@@ -62,6 +66,11 @@ __all__ = [
     "RuntimeContext",
     "SinkFunction",
     "SourceFunction",
+    # defined in flink_py.datastream.window (see __getattr__ at the end)
+    "AllWindowFunction",
+    "ProcessAllWindowFunction",
+    "ProcessWindowFunction",
+    "WindowFunction",
 ]
 
 _NOT_KEYED = ("Keyed state can only be used on a 'keyed stream', i.e., after a "
@@ -521,3 +530,88 @@ def resolve(func: Any, method: str) -> tuple[Callable[..., Any], Function | None
         return func, None
     msg = f"{func!r} is neither a callable nor an object with a '{method}' method"
     raise TypeError(msg)
+
+
+class FunctionSnapshotContext:
+    """What :meth:`CheckpointedFunction.snapshot_state` is told about the checkpoint."""
+
+    def __init__(self, checkpoint_id: int, checkpoint_timestamp: int) -> None:
+        self._checkpoint_id = checkpoint_id
+        self._timestamp = checkpoint_timestamp
+
+    def get_checkpoint_id(self) -> int:
+        """The id of the checkpoint (or savepoint) being taken."""
+        return self._checkpoint_id
+
+    def get_checkpoint_timestamp(self) -> int:
+        """When the checkpoint was triggered (epoch milliseconds)."""
+        return self._timestamp
+
+
+class FunctionInitializationContext:
+    """What :meth:`CheckpointedFunction.initialize_state` gets: the operator state store
+    (and the keyed state store on a keyed stream), and whether state was restored."""
+
+    def __init__(self, operator_state_store: OperatorStateStore, restored: bool,
+                 keyed_state_store: KeyedStateStore | None = None) -> None:
+        self._operator_store = operator_state_store
+        self._restored = restored
+        self._keyed_store = keyed_state_store
+
+    def is_restored(self) -> bool:
+        """Whether the state comes from a checkpoint or savepoint."""
+        return self._restored
+
+    def get_operator_state_store(self) -> OperatorStateStore:
+        """Operator list / union list state of this function."""
+        return self._operator_store
+
+    def get_keyed_state_store(self) -> KeyedStateStore:
+        """Keyed state (only on a keyed stream)."""
+        if self._keyed_store is None:
+            raise RuntimeError(_NOT_KEYED)
+        return self._keyed_store
+
+
+class CheckpointedFunction(abc.ABC):
+    """Mix-in of functions with operator state (Flink's ``CheckpointedFunction``).
+
+    ``initialize_state`` runs once per subtask before ``open``, with the state
+    restored from a checkpoint or savepoint (``context.is_restored()``);
+    ``snapshot_state`` runs at each checkpoint, before the barrier moves on,
+    and should write the function's in-memory data into its operator states::
+
+        class Buffering(MapFunction, CheckpointedFunction):
+            def initialize_state(self, context):
+                self.state = context.get_operator_state_store().get_list_state(
+                    ListStateDescriptor("buffer", Types.STRING()))
+                self.buffer = list(self.state.get())
+
+            def snapshot_state(self, context):
+                self.state.update(self.buffer)
+    """
+
+    @abc.abstractmethod
+    def snapshot_state(self, context: FunctionSnapshotContext) -> None:
+        """Put the function's data into its state (checkpoint ``context.get_checkpoint_id()``)."""
+
+    @abc.abstractmethod
+    def initialize_state(self, context: FunctionInitializationContext) -> None:
+        """Create (and read restored) state; called before ``open``."""
+
+
+_WINDOW_FUNCTIONS = frozenset({"AllWindowFunction", "ProcessAllWindowFunction",
+                               "ProcessWindowFunction", "WindowFunction"})
+
+
+def __getattr__(name: str) -> Any:
+    """The window function classes, as PyFlink's ``functions`` module has them.
+
+    They live in ``flink_py.datastream.window`` (which imports this module),
+    so they are looked up on first access.
+    """
+    if name in _WINDOW_FUNCTIONS:
+        from flink_py.datastream import window
+
+        return getattr(window, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -223,11 +223,21 @@ class BroadcastState(ReadOnlyBroadcastState[K, V]):
 
 
 class OperatorStateStore(abc.ABC):
-    """Operator (non-keyed) state of a function; currently broadcast state."""
+    """Operator (non-keyed) state: broadcast state, and the list states of a
+    ``CheckpointedFunction`` (``initialize_state(context)``)."""
 
     @abc.abstractmethod
     def get_broadcast_state(self, state_descriptor: MapStateDescriptor) -> BroadcastState:
         """The broadcast state described by ``state_descriptor``."""
+
+    def get_list_state(self, state_descriptor: ListStateDescriptor) -> ListState:
+        """Operator list state: on restore at another parallelism the elements of every
+        subtask are split evenly over the new subtasks."""
+        raise NotImplementedError(f"{type(self).__name__} has no operator list state")
+
+    def get_union_list_state(self, state_descriptor: ListStateDescriptor) -> ListState:
+        """Union list state: on restore every subtask gets the elements of all subtasks."""
+        raise NotImplementedError(f"{type(self).__name__} has no union list state")
 
 
 # -- descriptors ---------------------------------------------------------------

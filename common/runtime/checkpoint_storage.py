@@ -20,6 +20,12 @@ shared file is deleted only when no retained checkpoint references it.
 
 Any missing or corrupt file raises :class:`CheckpointCorruptError` naming the
 path, so a restore can fall back to the previous retained checkpoint.
+
+Savepoints (:func:`write_savepoint`) are self-contained directories
+``<target>/savepoint-<job id prefix>-<random>/``: every file the state
+references (operator state, heap key-group files, RocksDB files, shared SSTs
+included) is copied in and the paths in the ``_metadata`` point at the copies,
+so a savepoint outlives the job's checkpoints and can be moved as a whole.
 """
 
 from __future__ import annotations
@@ -39,8 +45,11 @@ __all__ = [
     "CheckpointCorruptError",
     "CheckpointStorage",
     "SharedStateRegistry",
+    "dispose_savepoint",
     "read_metadata",
+    "read_snapshot",
     "resolve_filesystem",
+    "write_savepoint",
 ]
 
 #: The commit marker of a checkpoint directory.
@@ -67,6 +76,8 @@ def resolve_filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     Raises:
         ValueError: the URI's scheme has no ``pyarrow.fs`` implementation.
     """
+    if uri.startswith("file:") and not uri.startswith("file://"):
+        uri = uri[len("file:"):]  # Flink prints local paths as file:/path
     if "://" not in uri:
         return pafs.LocalFileSystem(), os.path.abspath(uri)
     try:
@@ -147,17 +158,8 @@ class CheckpointStorage:
         Returns:
             The metadata path.
         """
-        doc = {
-            "checkpoint_id": checkpoint_id,
-            "job_id": self.job_id,
-            "timestamp_ms": int(time.time() * 1000),
-            "operators": operators,
-            "shared_files": sorted(set(shared_files)),
-        }
-        body = json.dumps(doc, sort_keys=True).encode()
-        header = f"{_MAGIC} {_VERSION} {zlib.crc32(body):08x}\n".encode()
         path = self.metadata_path(checkpoint_id)
-        self.write_file(path, header + body)
+        write_metadata_file(self.fs, path, checkpoint_id, self.job_id, operators, shared_files)
         return path
 
     def read_metadata(self, checkpoint_id: int) -> dict[str, Any]:
@@ -183,6 +185,23 @@ class CheckpointStorage:
             self.fs.delete_dir(self.checkpoint_path(checkpoint_id))
         except FileNotFoundError:
             pass
+
+
+def write_metadata_file(fs: pafs.FileSystem, path: str, checkpoint_id: int, job_id: str,
+                        operators: dict[str, Any], shared_files: Iterable[str] = (),
+                        kind: str = "checkpoint") -> None:
+    """Write a ``_metadata`` file (header line with checksum, then the JSON document)."""
+    doc = {
+        "checkpoint_id": checkpoint_id,
+        "job_id": job_id,
+        "kind": kind,
+        "timestamp_ms": int(time.time() * 1000),
+        "operators": operators,
+        "shared_files": sorted(set(shared_files)),
+    }
+    body = json.dumps(doc, sort_keys=True).encode()
+    header = f"{_MAGIC} {_VERSION} {zlib.crc32(body):08x}\n".encode()
+    write_file(fs, path, header + body)
 
 
 def write_file(fs: pafs.FileSystem, path: str, data: bytes) -> None:
@@ -288,3 +307,99 @@ class SharedStateRegistry:
             self.unregister(old)
             self._storage.discard_checkpoint(old)
         return subsumed
+
+
+# -- savepoints ------------------------------------------------------------------------
+def _copy(fs: pafs.FileSystem, src: str, dst_fs: pafs.FileSystem, dst: str) -> None:
+    parent = dst.rsplit("/", 1)[0]
+    if parent:
+        dst_fs.create_dir(parent, recursive=True)
+    try:
+        pafs.copy_files(src, dst, source_filesystem=fs, destination_filesystem=dst_fs)
+    except FileNotFoundError:
+        raise CheckpointCorruptError(src, "missing") from None
+    except OSError as exc:
+        raise CheckpointCorruptError(src, f"unreadable ({exc})") from None
+
+
+def write_savepoint(storage: CheckpointStorage, target_directory: str, checkpoint_id: int,
+                    operators: dict[str, Any]) -> str:
+    """Copy checkpoint ``n``'s state into a new savepoint directory; its path.
+
+    Args:
+        storage: the job's checkpoint storage (where the tasks wrote the files).
+        target_directory: the savepoint base directory (a URI or local path).
+        checkpoint_id: the savepoint's id (the tasks wrote into ``chk-<n>/``).
+        operators: the coordinator's ``operators`` document; paths are rewritten.
+
+    Returns:
+        The savepoint directory as given by ``target_directory`` plus its name.
+    """
+    import copy as _copy_mod
+    import uuid
+
+    dst_fs, base = resolve_filesystem(target_directory)
+    name = f"savepoint-{storage.job_id[:6]}-{uuid.uuid4().hex[:12]}"
+    root = _join(base, name)
+    chk = storage.checkpoint_path(checkpoint_id) + "/"
+    ops = _copy_mod.deepcopy(operators)
+
+    def relocate(path: str, fallback_dir: str) -> str:
+        rel = path[len(chk):] if path.startswith(chk) else \
+            f"{fallback_dir}/{path.rsplit('/', 1)[-1]}"
+        dst = _join(root, rel)
+        _copy(storage.fs, path, dst_fs, dst)
+        return dst
+
+    for key, entry in ops.items():
+        for sub, st in entry.get("subtasks", {}).items():
+            if st.get("state"):
+                st["state"] = relocate(st["state"], "operator-state")
+            handle = st.get("keyed")
+            if not handle:
+                continue
+            if handle.get("path"):
+                handle["path"] = relocate(handle["path"], "keyed")
+            files = {**handle.get("shared", {}), **handle.get("private", {})}
+            folder = f"rocksdb-{re_safe(key)}-{sub}"
+            handle["private"] = {f: _join(root, folder, f) for f in files}
+            for f, src in files.items():
+                _copy(storage.fs, src, dst_fs, handle["private"][f])
+            handle["shared"] = {}
+    write_metadata_file(dst_fs, _join(root, METADATA_FILE), checkpoint_id, storage.job_id, ops,
+                        kind="savepoint")
+    if "://" in target_directory:
+        return target_directory.rstrip("/") + "/" + name
+    return root
+
+
+def re_safe(key: str) -> str:
+    """``key`` with every character outside ``[A-Za-z0-9_.-]`` replaced by ``_``."""
+    return "".join(c if c.isalnum() or c in "_.-" else "_" for c in key)
+
+
+def read_snapshot(path: str) -> dict[str, Any]:
+    """The metadata of a savepoint or retained checkpoint (its directory or ``_metadata``).
+
+    Raises:
+        CheckpointCorruptError: missing or corrupt (the path is named).
+        ValueError: the URI's file system is not usable.
+    """
+    fs, p = resolve_filesystem(path)
+    if not p.endswith("/" + METADATA_FILE):
+        p = _join(p, METADATA_FILE)
+    return read_metadata(fs, p)
+
+
+def dispose_savepoint(path: str) -> None:
+    """Delete a savepoint directory (it must hold a ``_metadata``).
+
+    Raises:
+        CheckpointCorruptError: ``path`` holds no savepoint metadata.
+    """
+    fs, p = resolve_filesystem(path)
+    if p.endswith("/" + METADATA_FILE):
+        p = p[:-len(METADATA_FILE) - 1]
+    if fs.get_file_info(_join(p, METADATA_FILE)).type != pafs.FileType.File:
+        raise CheckpointCorruptError(_join(p, METADATA_FILE), "missing: not a savepoint")
+    fs.delete_dir(p)

@@ -116,3 +116,14 @@ class BroadcastStateStore(OperatorStateStore):
             self, state_descriptor: MapStateDescriptor) -> ReadOnlyBroadcastState:
         """The read-only view (non-broadcast side)."""
         return self._views[self._name(state_descriptor)]
+
+    def snapshot(self) -> dict[str, dict[Any, Any]]:
+        """Every broadcast state's entries (a copy per state)."""
+        return {name: dict(state._map) for name, state in self._states.items()}  # noqa: SLF001
+
+    def restore(self, contents: dict[str, dict[Any, Any]]) -> None:
+        """Load a :meth:`snapshot` (each subtask restores a full copy)."""
+        for name, entries in contents.items():
+            state = self._states.get(name)
+            if state is not None:
+                state._map.update(entries)  # noqa: SLF001

@@ -323,7 +323,11 @@ class RocksDBKeyedStateBackend(KeyedStateBackend):
             shutil.rmtree(self._db_path, ignore_errors=True)
             self._download(handle, storage, self._db_path)
             self._db = self._open(self._db_path)
-            self._confirmed_ssts = dict(handle.shared)
+            # Build on the restored SSTs only when they are this job's own shared files: a
+            # savepoint or another job's checkpoint must not be referenced (and later
+            # deleted) by this job's incremental checkpoints.
+            own = storage.shared_path + "/"
+            self._confirmed_ssts = {f: p for f, p in handle.shared.items() if p.startswith(own)}
             return
         for i, (handle, groups) in enumerate(relevant):
             if handle.backend == "hashmap":

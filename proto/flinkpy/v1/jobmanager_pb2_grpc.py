@@ -102,6 +102,21 @@ class JobManagerServiceStub:
                 request_serializer=flinkpy_dot_v1_dot_common__pb2.Empty.SerializeToString,
                 response_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.ClusterOverview.FromString,
                 _registered_method=True)
+        self.TriggerSavepoint = channel.unary_unary(
+                '/flinkpy.v1.JobManagerService/TriggerSavepoint',
+                request_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.SavepointRequest.SerializeToString,
+                response_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.SavepointResponse.FromString,
+                _registered_method=True)
+        self.StopWithSavepoint = channel.unary_unary(
+                '/flinkpy.v1.JobManagerService/StopWithSavepoint',
+                request_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.SavepointRequest.SerializeToString,
+                response_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.SavepointResponse.FromString,
+                _registered_method=True)
+        self.DisposeSavepoint = channel.unary_unary(
+                '/flinkpy.v1.JobManagerService/DisposeSavepoint',
+                request_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.DisposeSavepointRequest.SerializeToString,
+                response_deserializer=flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class JobManagerServiceServicer:
@@ -190,6 +205,26 @@ class JobManagerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TriggerSavepoint(self, request, context):
+        """Savepoints: answer once the savepoint completed (or failed: FAILED_PRECONDITION).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StopWithSavepoint(self, request, context):
+        """The sources stop after the savepoint (drain: after emitting the maximum watermark).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisposeSavepoint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobManagerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -257,6 +292,21 @@ def add_JobManagerServiceServicer_to_server(servicer, server):
                     servicer.GetClusterOverview,
                     request_deserializer=flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
                     response_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.ClusterOverview.SerializeToString,
+            ),
+            'TriggerSavepoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.TriggerSavepoint,
+                    request_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.SavepointRequest.FromString,
+                    response_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.SavepointResponse.SerializeToString,
+            ),
+            'StopWithSavepoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.StopWithSavepoint,
+                    request_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.SavepointRequest.FromString,
+                    response_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.SavepointResponse.SerializeToString,
+            ),
+            'DisposeSavepoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisposeSavepoint,
+                    request_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.DisposeSavepointRequest.FromString,
+                    response_serializer=flinkpy_dot_v1_dot_common__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -612,6 +662,87 @@ class JobManagerService:
             '/flinkpy.v1.JobManagerService/GetClusterOverview',
             flinkpy_dot_v1_dot_common__pb2.Empty.SerializeToString,
             flinkpy_dot_v1_dot_jobmanager__pb2.ClusterOverview.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TriggerSavepoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flinkpy.v1.JobManagerService/TriggerSavepoint',
+            flinkpy_dot_v1_dot_jobmanager__pb2.SavepointRequest.SerializeToString,
+            flinkpy_dot_v1_dot_jobmanager__pb2.SavepointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StopWithSavepoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flinkpy.v1.JobManagerService/StopWithSavepoint',
+            flinkpy_dot_v1_dot_jobmanager__pb2.SavepointRequest.SerializeToString,
+            flinkpy_dot_v1_dot_jobmanager__pb2.SavepointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisposeSavepoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flinkpy.v1.JobManagerService/DisposeSavepoint',
+            flinkpy_dot_v1_dot_jobmanager__pb2.DisposeSavepointRequest.SerializeToString,
+            flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

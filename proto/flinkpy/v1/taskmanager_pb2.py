@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from flink_py.proto.flinkpy.v1 import common_pb2 as flinkpy_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x66linkpy/v1/taskmanager.proto\x12\nflinkpy.v1\x1a\x17\x66linkpy/v1/common.proto\"l\n\x11\x43heckpointMessage\x12*\n\texecution\x18\x01 \x01(\x0b\x32\x17.flinkpy.v1.ExecutionId\x12\x15\n\rcheckpoint_id\x18\x02 \x01(\x03\x12\x14\n\x0ctimestamp_ms\x18\x03 \x01(\x03\"g\n\x11\x44\x65ployTaskRequest\x12*\n\texecution\x18\x01 \x01(\x0b\x32\x17.flinkpy.v1.ExecutionId\x12\x12\n\nslot_index\x18\x02 \x01(\x05\x12\x12\n\ndescriptor\x18\x03 \x01(\x0c\x32\xa4\x03\n\x12TaskManagerService\x12>\n\nDeployTask\x12\x1d.flinkpy.v1.DeployTaskRequest\x1a\x11.flinkpy.v1.Empty\x12\x38\n\nCancelTask\x12\x17.flinkpy.v1.ExecutionId\x1a\x11.flinkpy.v1.Empty\x12\x32\n\nReleaseJob\x12\x11.flinkpy.v1.JobId\x1a\x11.flinkpy.v1.Empty\x12\x45\n\x11TriggerCheckpoint\x12\x1d.flinkpy.v1.CheckpointMessage\x1a\x11.flinkpy.v1.Empty\x12L\n\x18NotifyCheckpointComplete\x12\x1d.flinkpy.v1.CheckpointMessage\x1a\x11.flinkpy.v1.Empty\x12K\n\x17NotifyCheckpointAborted\x12\x1d.flinkpy.v1.CheckpointMessage\x1a\x11.flinkpy.v1.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x66linkpy/v1/taskmanager.proto\x12\nflinkpy.v1\x1a\x17\x66linkpy/v1/common.proto\"\x89\x01\n\x11\x43heckpointMessage\x12*\n\texecution\x18\x01 \x01(\x0b\x32\x17.flinkpy.v1.ExecutionId\x12\x15\n\rcheckpoint_id\x18\x02 \x01(\x03\x12\x14\n\x0ctimestamp_ms\x18\x03 \x01(\x03\x12\x0c\n\x04stop\x18\x04 \x01(\x08\x12\r\n\x05\x64rain\x18\x05 \x01(\x08\"g\n\x11\x44\x65ployTaskRequest\x12*\n\texecution\x18\x01 \x01(\x0b\x32\x17.flinkpy.v1.ExecutionId\x12\x12\n\nslot_index\x18\x02 \x01(\x05\x12\x12\n\ndescriptor\x18\x03 \x01(\x0c\x32\xa4\x03\n\x12TaskManagerService\x12>\n\nDeployTask\x12\x1d.flinkpy.v1.DeployTaskRequest\x1a\x11.flinkpy.v1.Empty\x12\x38\n\nCancelTask\x12\x17.flinkpy.v1.ExecutionId\x1a\x11.flinkpy.v1.Empty\x12\x32\n\nReleaseJob\x12\x11.flinkpy.v1.JobId\x1a\x11.flinkpy.v1.Empty\x12\x45\n\x11TriggerCheckpoint\x12\x1d.flinkpy.v1.CheckpointMessage\x1a\x11.flinkpy.v1.Empty\x12L\n\x18NotifyCheckpointComplete\x12\x1d.flinkpy.v1.CheckpointMessage\x1a\x11.flinkpy.v1.Empty\x12K\n\x17NotifyCheckpointAborted\x12\x1d.flinkpy.v1.CheckpointMessage\x1a\x11.flinkpy.v1.Emptyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flinkpy.v1.taskmanager_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHECKPOINTMESSAGE']._serialized_start=69
-  _globals['_CHECKPOINTMESSAGE']._serialized_end=177
-  _globals['_DEPLOYTASKREQUEST']._serialized_start=179
-  _globals['_DEPLOYTASKREQUEST']._serialized_end=282
-  _globals['_TASKMANAGERSERVICE']._serialized_start=285
-  _globals['_TASKMANAGERSERVICE']._serialized_end=705
+  _globals['_CHECKPOINTMESSAGE']._serialized_start=70
+  _globals['_CHECKPOINTMESSAGE']._serialized_end=207
+  _globals['_DEPLOYTASKREQUEST']._serialized_start=209
+  _globals['_DEPLOYTASKREQUEST']._serialized_end=312
+  _globals['_TASKMANAGERSERVICE']._serialized_start=315
+  _globals['_TASKMANAGERSERVICE']._serialized_end=735
 # @@protoc_insertion_point(module_scope)

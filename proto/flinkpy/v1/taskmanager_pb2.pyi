@@ -7,14 +7,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CheckpointMessage(_message.Message):
-    __slots__ = ("execution", "checkpoint_id", "timestamp_ms")
+    __slots__ = ("execution", "checkpoint_id", "timestamp_ms", "stop", "drain")
     EXECUTION_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    STOP_FIELD_NUMBER: _ClassVar[int]
+    DRAIN_FIELD_NUMBER: _ClassVar[int]
     execution: _common_pb2.ExecutionId
     checkpoint_id: int
     timestamp_ms: int
-    def __init__(self, execution: _Optional[_Union[_common_pb2.ExecutionId, _Mapping]] = ..., checkpoint_id: _Optional[int] = ..., timestamp_ms: _Optional[int] = ...) -> None: ...
+    stop: bool
+    drain: bool
+    def __init__(self, execution: _Optional[_Union[_common_pb2.ExecutionId, _Mapping]] = ..., checkpoint_id: _Optional[int] = ..., timestamp_ms: _Optional[int] = ..., stop: _Optional[bool] = ..., drain: _Optional[bool] = ...) -> None: ...
 
 class DeployTaskRequest(_message.Message):
     __slots__ = ("execution", "slot_index", "descriptor")
