@@ -7,12 +7,13 @@ count must be equal, and each key's results must come in the same order.
 
 from __future__ import annotations
 
+import copy
+import pickle
 import random
 from collections import defaultdict
 from typing import Any
 
 import pytest
-
 from flink_py.datastream import AggregateFunction
 from flink_py.datastream.output_tag import OutputTag
 from flink_py.datastream.window import (
@@ -34,6 +35,7 @@ from flink_py.taskmanager.operators.window import (
     WindowOperator,
     window_operator,
 )
+
 from tests.window_support import Harness
 
 LATE = OutputTag("late")
@@ -84,12 +86,12 @@ def _contents(kind: str) -> Any:
 
 
 def _pair(assigner: Any, contents: str, lateness: int, function: Any = None,
-          kind: str = "pass") -> tuple[Harness, Harness]:
+          kind: str = "pass", backend: str = "hashmap") -> tuple[Harness, Harness]:
     def build(cls: type) -> Any:
         return cls(lambda v: v[0], assigner, None, _contents(contents), function, kind,
                    allowed_lateness=lateness, late_tag=LATE if lateness % 2 == 0 else None)
     general, panes = build(WindowOperator), build(PaneWindowOperator)
-    return Harness(general), Harness(panes)
+    return Harness(general), Harness(panes, job_parameters={"state.backend.type": backend})
 
 
 def _step(h: Harness, n: int) -> tuple[list[Any], list[Any]]:
@@ -109,9 +111,9 @@ def _per_key(h: Harness) -> dict[Any, list[Any]]:
 
 
 def _run_event_time(seed: int, assigner: Any, contents: str, lateness: int,
-                    function: Any = None, kind: str = "pass") -> int:
+                    function: Any = None, kind: str = "pass", backend: str = "hashmap") -> int:
     rng = random.Random(seed)
-    general, panes = _pair(assigner, contents, lateness, function, kind)
+    general, panes = _pair(assigner, contents, lateness, function, kind, backend)
     t, wm, fired = 0, -(1 << 63), 0
     for _ in range(60):
         batch, stamps = [], []
@@ -137,7 +139,7 @@ def _run_event_time(seed: int, assigner: Any, contents: str, lateness: int,
     assert _step(general, n) == _step(panes, n), (seed, "end")
     assert _per_key(general) == _per_key(panes)
     assert general.op.late_dropped.get_count() == panes.op.late_dropped.get_count()
-    assert panes.op.timer_service.num_event_time_timers() == 0
+    assert not panes.op._times  # nothing scheduled  # noqa: SLF001
     assert not list(panes.op.state.items_internal())  # every pane cleaned up
     return fired
 
@@ -160,20 +162,29 @@ def test_tumbling_panes_match_for_order_sensitive_functions() -> None:
         _run_event_time(seed, TumblingEventTimeWindows.of(60), "max", 100)
 
 
+def test_panes_on_the_rocksdb_backend() -> None:
+    """State read back from RocksDB is a copy: every change must be written back."""
+    for seed in range(3):
+        _run_event_time(seed, SlidingEventTimeWindows.of(100, 20), "agg", 50,
+                        backend="rocksdb")
+
+
 @pytest.mark.parametrize("function,kind", [(Describe(), "process"), (Apply(), "apply")])
 def test_window_functions_on_panes(function: Any, kind: str) -> None:
     for seed in range(4):
         _run_event_time(seed, SlidingEventTimeWindows.of(100, 25), "agg", 60, function, kind)
 
 
-@pytest.mark.parametrize("assigner", [SlidingProcessingTimeWindows.of(100, 20, 3),
-                                      TumblingProcessingTimeWindows.of(50)])
-def test_processing_time_panes_match_the_general_path(assigner: Any) -> None:
+@pytest.mark.parametrize("assigner,step", [(SlidingProcessingTimeWindows.of(100, 20, 3), 30),
+                                           (SlidingProcessingTimeWindows.of(30, 5), 6),
+                                           (TumblingProcessingTimeWindows.of(50), 30)])
+def test_processing_time_panes_match_the_general_path(assigner: Any, step: int) -> None:
+    """Including elements in the millisecond of a window that already fired."""
     for seed in range(5):
         rng = random.Random(seed)
         general, panes = _pair(assigner, "agg", 0)
         for _ in range(80):
-            now = general.now + rng.randint(0, 30)
+            now = general.now + rng.randint(0, step)
             for h in (general, panes):
                 h.tick(now)  # timers due at ``now`` fire before the batch
             n = len(general.out.records)
@@ -231,3 +242,43 @@ def test_window_operator_picks_panes_only_where_they_apply() -> None:
     with pytest.raises(ValueError, match="PaneWindowOperator needs"):
         PaneWindowOperator(lambda v: v, EventTimeSessionWindows.with_gap(10), None,
                            ReduceContents(_add))
+
+
+def test_pane_state_is_keyed_state_and_restores() -> None:
+    """A new operator given the keyed state of a running one (as a restore does) goes on
+    firing as if uninterrupted: the firing schedule is derived from the keyed state."""
+    def build() -> Harness:
+        return Harness(window_operator(lambda v: v[0], SlidingEventTimeWindows.of(100, 20),
+                                       None, AggregateContents(SumCount()),
+                                       allowed_lateness=30, late_tag=LATE))
+
+    rng = random.Random(7)
+    stream = [((rng.choice("abcd"), rng.randint(0, 9)), t * 7 + rng.randint(0, 20))
+              for t in range(200)]
+    whole, first = build(), build()
+    for h in (whole, first):
+        for v, ts in stream[:100]:
+            h.op.process_batch([v], [ts])
+        h.op.process_watermark(stream[99][1] - 40)
+    second = build()
+    for key, value in first.op.state.items_internal():
+        second.op.state.put_internal(key, pickle.loads(pickle.dumps(copy.deepcopy(value))))
+    n = len(whole.out.records)
+    for h in (whole, second):
+        for v, ts in stream[100:]:
+            h.op.process_batch([v], [ts])
+            h.op.process_watermark(ts - 40)
+        h.end()
+    assert sorted(map(repr, whole.out.records[n:])) == sorted(map(repr, second.out.records))
+    assert len(second.out.records) > 50
+
+
+def test_window_functions_import_from_functions_like_pyflink() -> None:
+    from flink_py.datastream import functions, window
+
+    for name in ("ProcessWindowFunction", "ProcessAllWindowFunction", "WindowFunction",
+                 "AllWindowFunction"):
+        assert getattr(functions, name) is getattr(window, name)
+        assert name in functions.__all__
+    with pytest.raises(AttributeError, match="NoSuchFunction"):
+        functions.NoSuchFunction  # noqa: B018

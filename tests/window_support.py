@@ -32,10 +32,11 @@ class _Collect:
 class Harness:
     """One operator instance; ``bound`` makes ``feed`` emit bounded-out-of-orderness watermarks."""
 
-    def __init__(self, op: Any, bound: int | None = None) -> None:
+    def __init__(self, op: Any, bound: int | None = None,
+                 job_parameters: dict[str, str] | None = None) -> None:
         self.now = 0
         self.pts = ProcessingTimeService(lambda: self.now)
-        self.ctx = OperatorContext("task", "Window", 0, 1, 128, 0, "job", {},
+        self.ctx = OperatorContext("task", "Window", 0, 1, 128, 0, "job", job_parameters or {},
                                    processing_time_service=self.pts)
         self.out = _Collect()
         self.op = op

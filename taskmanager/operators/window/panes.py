@@ -17,10 +17,16 @@ that changes a cached pane invalidates the cache, and late firings combine
 their panes directly.
 
 State, per key, is one :class:`_KeyPanes` value in the keyed state backend
-(panes, their ordered starts, the caches), so snapshots capture it. Timers
-are in the timer service, scoped by the key: a new pane registers the first
-firing of its windows, and each firing registers the next one of the key
-(or, with lateness and nothing left to fire, the cleanup of its last panes).
+(panes, their ordered starts, the caches, ``due``: the key's next firing),
+so snapshots capture it. A key is handled at one time at a time: a new pane
+schedules the first firing of its windows unless an earlier one is pending,
+and each firing schedules the key's next one (or, with lateness and nothing
+left to fire, the cleanup of its last panes). Processing time uses the
+timer service, scoped by the key. Event time uses the operator's own
+schedule (time -> keys, a heap of times; all keys' windows end at the same
+aligned times, and one bucket per time is much cheaper than a timer per key
+and window); it is derived from the keys' ``due`` and rebuilt from the keyed
+state on first use, so a restored operator fires what the snapshot had due.
 
 Panes combine elements in time order, not in arrival order: with
 out-of-order input, results equal the general path's for reduce / merge
@@ -33,10 +39,12 @@ fire again with only the elements that came after, as in Flink (``extra``).
 from __future__ import annotations
 
 import copy
+import heapq
 import math
 from bisect import bisect_left, insort
 from typing import Any
 
+from flink_py.datastream.state import ValueStateDescriptor
 from flink_py.datastream.window import (
     EventTimeTrigger,
     ProcessAllWindowFunction,
@@ -59,13 +67,9 @@ from flink_py.taskmanager.operators.window.operator import WindowOperator
 
 __all__ = ["PaneWindowOperator", "pane_eligible", "window_operator"]
 
-#: Accumulator types a merge cannot mutate (others are deep-copied before a merge).
+#: Accumulator types a merge cannot mutate. Others are deep-copied before every merge of
+#: panes: AggregateFunction.merge may reuse its arguments, and panes are merged many times.
 _IMMUTABLE = frozenset({int, float, bool, str, bytes, complex, tuple, frozenset, type(None)})
-
-
-def _fresh(x: Any) -> Any:
-    """``x``, or a deep copy if a merge could mutate it (merge may reuse its arguments)."""
-    return x if x.__class__ in _IMMUTABLE else copy.deepcopy(x)
 
 
 class _KeyPanes:
@@ -186,8 +190,6 @@ class PaneWindowOperator(WindowOperator):
 
     def open(self) -> None:  # noqa: D102
         super().open()
-        from flink_py.datastream.state import ValueStateDescriptor
-
         self.state = self.backend.get_internal_value_state(ValueStateDescriptor("_panes", None))
         contents = self.contents
         if isinstance(contents, AggregateContents):
@@ -200,8 +202,12 @@ class PaneWindowOperator(WindowOperator):
             assert isinstance(contents, ReduceContents)
             self._reduce = self._merge = contents.func
             self._result = None
-        #: Processing time: the last timer time handled (elements count from after it).
+        #: Processing time: the last timer time handled.
         self._proc_done = LONG_MIN
+        #: Event time: firing time -> keys (insertion ordered), and a heap of those times;
+        #: derived from the keys' ``due`` (built on first use).
+        self._wheel: dict[int, dict[Any, None]] | None = None
+        self._times: list[int] = []
 
     # -- window arithmetic ---------------------------------------------------------
     def _align_end(self, t: int) -> int:
@@ -231,8 +237,8 @@ class PaneWindowOperator(WindowOperator):
             end_mod = off + self.size
             agg_add, create, reduce = (None, None, self._reduce) if self._reduce is not None \
                 else (self._agg_add, self._create, None)
-            register = self.timer_service.register_event_time_timer
-            namespace = self.namespace
+            self._ensure_wheel()
+            wheel, times, heappush = self._wheel, self._times, heapq.heappush
             element = self._element
             for v, ts in zip(values, timestamps):
                 key = key_of(v)
@@ -264,8 +270,11 @@ class PaneWindowOperator(WindowOperator):
                 t = e + (end_mod - e) % slide - 1
                 due = st.due
                 if due is None or t < due:
-                    namespace.current_key = key
-                    register(t)
+                    bucket = wheel.get(t)  # type: ignore[union-attr]
+                    if bucket is None:
+                        wheel[t] = bucket = {}  # type: ignore[index]
+                        heappush(times, t)
+                    bucket[key] = None
                     st.due = t
         if touched:
             _, put = self.state.batch_accessors()
@@ -345,10 +354,11 @@ class PaneWindowOperator(WindowOperator):
             st.extra = extra
 
     def _register(self, key: Any, t: int) -> None:
-        self.namespace.current_key = key
+        """Handle ``key`` again at ``t``."""
         if self.event_time:
-            self.timer_service.register_event_time_timer(t)
+            self._schedule(t, key)
         else:
+            self.namespace.current_key = key
             self.timer_service.register_processing_time_timer(t)
 
     # -- firing --------------------------------------------------------------------
@@ -424,21 +434,196 @@ class PaneWindowOperator(WindowOperator):
         else:
             self._apply(key, TimeWindow(s, e), self.contents.result(acc))
 
-    def on_event_time(self, timestamp: int, key: Any) -> None:  # noqa: D102
-        if self.event_time:
-            self._on_timer(timestamp, key, True)
+    # -- event-time schedule -------------------------------------------------------
+    def _schedule(self, t: int, key: Any) -> None:
+        """Event time: handle ``key`` when the watermark reaches ``t``."""
+        bucket = self._wheel.get(t)  # type: ignore[union-attr]
+        if bucket is None:
+            self._wheel[t] = bucket = {}  # type: ignore[index]
+            heapq.heappush(self._times, t)
+        bucket[key] = None
+
+    def _ensure_wheel(self) -> None:
+        """Build the event-time schedule from the keys' ``due`` (after a restore: from the
+        restored state)."""
+        if self._wheel is None:
+            self._wheel, self._times = {}, []
+            if self.event_time:
+                for key, st in self.state.items_internal():
+                    if st.due is not None:
+                        self._schedule(st.due, key)
+
+    def process_watermark(self, watermark: int) -> None:
+        """Fire the windows the watermark completes (in time order), then forward it."""
+        if not self.event_time:
+            super().process_watermark(watermark)
+            return
+        self._ensure_wheel()
+        em = self.emitter
+        em.start(True)
+        self.timer_service.advance_watermark(watermark)
+        times, wheel = self._times, self._wheel
+        get, put = self.state.batch_accessors()
+        if self.kind == "pass":
+            fire = self._fire_keys
+            while times and times[0] <= watermark:
+                t = heapq.heappop(times)
+                fire(t, wheel.pop(t), get, put)  # type: ignore[union-attr]
+        else:
+            due = self._due
+            while times and times[0] <= watermark:
+                t = heapq.heappop(times)
+                for key in wheel.pop(t):  # type: ignore[union-attr]
+                    st = get(key)
+                    if st is not None and due(t, key, st):
+                        put(key, st)
+        em.flush()
+        forward = getattr(self.output, "emit_watermark", None)
+        if forward is not None:
+            forward(watermark)
+
+    def _fire_keys(self, t: int, keys: dict[Any, None], get: Any, put: Any) -> None:
+        """:meth:`_due` of every key due at event time ``t``, inlined for ``pass`` windows."""
+        size, slide, off, pane = self.size, self.slide, self.offset, self.pane
+        e = t + 1
+        s = e - size
+        aligned = (s - off) % slide == 0
+        sliding = self.sliding
+        chunk = s - (s - off) % size
+        chunk_end = chunk + size
+        whole = s == chunk
+        x = s - self.lateness
+        limit = x - (x - off) % slide + slide
+        nxt = t + 2 + (off + size - t - 2) % slide  # the next window end
+        nxt_start = nxt - size
+        em = self.emitter
+        add_value, add_stamp = em.values.append, em.timestamps.append  # type: ignore[union-attr]
+        result, merge, imm, deepcopy = self._result, self._merge, _IMMUTABLE, copy.deepcopy
+        wheel, times = self._wheel, self._times
+        nxt_t = nxt - 1
+        next_keys = wheel.get(nxt_t)  # type: ignore[union-attr]
+        for key in keys:
+            st = get(key)
+            if st is None:
+                continue
+            order = st.order
+            if aligned:
+                i = 0 if order[0] >= s else bisect_left(order, s)
+                if i < len(order) and order[i] < e:
+                    if not sliding:
+                        acc = st.panes[order[i]]
+                    else:
+                        sfx = st.sfx
+                        if st.sfx_chunk != chunk or sfx is None:
+                            self._window_acc(st, s, e, True)
+                            sfx = st.sfx
+                        acc = sfx.get(order[i], MISSING)  # type: ignore[union-attr]
+                        if not whole:  # add the prefix of the next chunk
+                            if st.pfx_chunk != chunk_end or st.pfx_end > e:
+                                st.pfx_chunk, st.pfx_end = chunk_end, chunk_end
+                                st.pfx_has, st.pfx = False, None
+                            end = st.pfx_end
+                            if e - end == pane:  # one new pane (slide == pane, in order)
+                                v = st.panes.get(end, MISSING)
+                                if v is not MISSING:
+                                    if st.pfx_has:
+                                        pacc = st.pfx
+                                        st.pfx = merge(
+                                            pacc if pacc.__class__ in imm else deepcopy(pacc),
+                                            v if v.__class__ in imm else deepcopy(v))
+                                    else:
+                                        st.pfx_has, st.pfx = True, v
+                                st.pfx_end = e
+                            elif end < e:
+                                if (e - end) // pane <= 16:
+                                    get_pane = st.panes.get
+                                    pacc = st.pfx if st.pfx_has else MISSING
+                                    for ps in range(end, e, pane):
+                                        v = get_pane(ps, MISSING)
+                                        if v is MISSING:
+                                            continue
+                                        if pacc is MISSING:
+                                            pacc = v
+                                        else:
+                                            pacc = merge(
+                                                pacc if pacc.__class__ in imm else deepcopy(pacc),
+                                                v if v.__class__ in imm else deepcopy(v))
+                                    if pacc is not MISSING:
+                                        st.pfx_has, st.pfx = True, pacc
+                                    st.pfx_end = e
+                                else:
+                                    self._window_acc(st, s, e, True)
+                            if st.pfx_has:
+                                v = st.pfx
+                                if acc is MISSING:
+                                    acc = v
+                                else:
+                                    acc = merge(acc if acc.__class__ in imm else deepcopy(acc),
+                                                v if v.__class__ in imm else deepcopy(v))
+                    add_value(acc if result is None else result(acc))
+                    add_stamp(t)
+            if order[0] < limit:  # drop the panes whose last window is cleaned up
+                if len(order) > 1 and order[1] >= limit:
+                    del st.panes[order[0]]
+                    del order[0]
+                else:
+                    n = bisect_left(order, limit)
+                    panes = st.panes
+                    for ps in order[:n]:
+                        del panes[ps]
+                    del order[:n]
+                if not order:
+                    self._clear_under(self.state, key)
+                    continue
+            # the next firing of this key, or the cleanup of its remaining panes
+            i = 0 if order[0] >= nxt_start else bisect_left(order, nxt_start)
+            if i < len(order):
+                n = nxt_t if order[i] < nxt else self._align_end(order[i] + pane) - 1
+            else:
+                n = min(self._last_end(order[0]) - 1 + self.lateness, LONG_MAX)
+            if n == nxt_t and next_keys is not None:
+                next_keys[key] = None
+            else:
+                bucket = wheel.get(n)  # type: ignore[union-attr]
+                if bucket is None:
+                    wheel[n] = bucket = {}  # type: ignore[index]
+                    heapq.heappush(times, n)
+                    if n == nxt_t:
+                        next_keys = bucket
+                bucket[key] = None
+            due = st.due
+            if due is None or due <= t or n < due:
+                st.due = n
+            put(key, st)
+
+    def end_input(self) -> None:
+        """A bounded input ends with the maximum watermark: every window fires."""
+        self._ensure_wheel()
+        if self._times:
+            self.process_watermark(LONG_MAX)
+        super().end_input()
+
+    def on_event_time(self, timestamp: int, key: Any) -> None:
+        """Unused: event-time firings are scheduled by :meth:`_schedule`."""
 
     def on_processing_time(self, timestamp: int, key: Any) -> None:  # noqa: D102
-        if not self.event_time:
-            self._proc_done = max(self._proc_done, timestamp)
-            super().on_processing_time(timestamp, key)
-
-    def _on_timer(self, timestamp: int, key: Any, event_time: bool) -> None:
-        """The key's next firing (``timestamp`` is a window's max timestamp) or pane cleanup."""
-        state = self.state
-        st = state.get_internal(key)
+        if self.event_time:
+            return
+        self._proc_done = max(self._proc_done, timestamp)
+        st = self.state.get_internal(key)
         if st is None:
             return
+        em = self.emitter
+        em.start(True)
+        if self._due(timestamp, key, st):
+            self.state.put_internal(key, st)
+        em.flush()
+
+    def _due(self, timestamp: int, key: Any, st: _KeyPanes) -> bool:
+        """The key's firing at ``timestamp`` (a window's max timestamp) or pane cleanup.
+
+        Returns False when the key has no state left (it was cleared).
+        """
         if self.kind != "pass":
             self.backend.set_current_key(key)
         size, slide, off = self.size, self.slide, self.offset
@@ -451,7 +636,13 @@ class PaneWindowOperator(WindowOperator):
         elif (s - off) % slide == 0:  # a window ends here: its on-time firing
             i = bisect_left(order, s)
             if i < len(order) and order[i] < e:
-                self._emit(key, s, e, self._window_acc(st, s, e, True))
+                acc = self._window_acc(st, s, e, True) if self.sliding else st.panes[order[i]]
+                if self.kind == "pass":
+                    em = self.emitter
+                    em.values.append(acc if self._result is None else self._result(acc))
+                    em.timestamps.append(timestamp)  # type: ignore[union-attr]
+                else:
+                    self._emit(key, s, e, acc)
         # drop the panes whose last window is cleaned up: those before the first
         # window start after ``timestamp + 1 - size - lateness``
         x = s - self.lateness
@@ -464,12 +655,13 @@ class PaneWindowOperator(WindowOperator):
             del order[:n]
         if not order:
             if extra:
-                state.put_internal(key, st)
-            else:
-                self._clear_under(state, key)
-            return
-        # the next firing of this key, or the cleanup of its remaining panes
-        e = timestamp + 2 + (off + size - timestamp - 2) % slide
+                return True
+            self._clear_under(self.state, key)
+            return False
+        # the next firing of this key, or the cleanup of its remaining panes (processing
+        # time: a window firing again may be handled late, after later windows fired)
+        base = timestamp if self.event_time else max(timestamp, self._proc_done)
+        e = base + 2 + (off + size - base - 2) % slide
         i = bisect_left(order, e - size)
         if i < len(order):
             ps = order[i]
@@ -478,12 +670,8 @@ class PaneWindowOperator(WindowOperator):
             t = e - 1
         else:
             t = min(self._last_end(order[0]) - 1 + self.lateness, LONG_MAX)
-        self.namespace.current_key = key
-        if event_time:
-            self.timer_service.register_event_time_timer(t)
-        else:
-            self.timer_service.register_processing_time_timer(t)
+        self._register(key, t)
         due = st.due
         if due is None or due <= timestamp or t < due:
             st.due = t
-        state.put_internal(key, st)
+        return True
