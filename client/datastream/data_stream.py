@@ -7,7 +7,6 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
-from flink_py.datastream._transformation import Transformation
 from flink_py.common.runtime.partitioners import (
     BroadcastPartitioner,
     CustomPartitionerWrapper,
@@ -18,22 +17,31 @@ from flink_py.common.runtime.partitioners import (
     RescalePartitioner,
     ShufflePartitioner,
 )
+from flink_py.common.typeinfo import TupleTypeInfo
+from flink_py.datastream._transformation import Transformation
 from flink_py.datastream.functions import resolve
 from flink_py.datastream.output_tag import OutputTag
 from flink_py.datastream.state import MapStateDescriptor
-from flink_py.taskmanager.operators.basic import FilterOperator, FlatMapOperator, MapOperator
+from flink_py.taskmanager.operators.basic import (
+    FilterOperator,
+    FlatMapOperator,
+    MapOperator,
+)
 from flink_py.taskmanager.operators.keyed import (
     KeyedFilterOperator,
     KeyedFlatMapOperator,
     KeyedMapOperator,
     ReduceOperator,
+    TupleSumOperator,
 )
 from flink_py.taskmanager.operators.process import KeyedProcessOperator, ProcessOperator
 from flink_py.taskmanager.operators.sinks import PrintSinkOperator, SinkFunctionOperator
 from flink_py.taskmanager.operators.watermarks import TimestampsAndWatermarksOperator
 
 if TYPE_CHECKING:
-    from flink_py.datastream.stream_execution_environment import StreamExecutionEnvironment
+    from flink_py.datastream.stream_execution_environment import (
+        StreamExecutionEnvironment,
+    )
 
 __all__ = [
     "BroadcastConnectedStream",
@@ -406,9 +414,16 @@ class KeyedStream(DataStream):
         from flink_py.datastream._aggregations import AGGREGATIONS, field_accessor
 
         where = f"KeyedStream.{kind}({field!r}) at {_call_site()}"
-        reducer = AGGREGATIONS[kind](field_accessor(field, self._t.output_type, where))
-        return self._one_input("Keyed Aggregation", ReduceOperator(self._key_selector, reducer),
-                               self._t.output_type)
+        accessor = field_accessor(field, self._t.output_type, where)
+        reducer = AGGREGATIONS[kind](accessor)
+        type_info = self._t.output_type
+        op: ReduceOperator
+        if kind == "sum" and isinstance(type_info, TupleTypeInfo):
+            op = TupleSumOperator(self._key_selector, reducer,
+                                  len(type_info.get_field_types()), int(accessor.field))
+        else:
+            op = ReduceOperator(self._key_selector, reducer)
+        return self._one_input("Keyed Aggregation", op, type_info)
 
     def sum(self, position_to_sum: int | str = 0) -> DataStream:
         """Rolling sum of a field (position, or name); other fields keep the first record's."""
