@@ -12,11 +12,28 @@ than ``execution.checkpointing.tolerable-failed-checkpoints`` fail the job
 Tasks are identified by ``(vertex id, subtask index)``; the job master maps
 them to TaskManagers. No I/O happens here.
 
+Checkpoints after tasks finished (Flink FLIP-147,
+``execution.checkpointing.checkpoints-after-tasks-finish``, default true):
+checkpoints go on while some tasks are FINISHED. The barrier is injected at
+the running tasks whose upstream tasks all finished (the running sources, or
+the first running tasks downstream of finished ones); the checkpoint waits
+for every task not finished, and records the finished ones as finished
+(``"finished": true`` per subtask, ``"fully_finished": true`` per operator
+once every subtask finished -- Flink's ``FinishedOperatorSubtaskState`` and
+``FullyFinishedOperatorState``), so a restore deploys them as finished
+instead of running them again. A task that reached the end of its data
+(:meth:`CheckpointCoordinator.on_end_of_data`) waits for one more checkpoint,
+its *final checkpoint*; one is triggered at once rather than after the
+interval. With the option off, no checkpoint is triggered once a task
+finished (Flink before 1.14).
+
 The ``operators`` document of a completed checkpoint (and of ``_metadata``)::
 
     {operator key: {"vertex": vertex id, "parallelism": p, "max_parallelism": m,
                     "subtasks": {"<i>": {"keyed": handle JSON or None,
-                                         "state": path or None}}}}
+                                         "state": path or None,
+                                         "finished": true (only when finished)}},
+                    "fully_finished": true (only when every subtask finished)}}
 
 where the operator key is the operator's uid, else ``node-<stream node id>``.
 """
@@ -41,6 +58,7 @@ __all__ = [
     "SavepointOptions",
     "StateMappingError",
     "TriggerCheckpoint",
+    "finished_on_restore",
     "operator_key",
     "restore_assignment",
     "unmapped_state",
@@ -111,7 +129,9 @@ def restore_assignment(snapshot_ops: dict[str, Any], own_ops: list[tuple[str, in
     backend keeps the key groups of its range), ``state`` (the old operator
     state file of the same subtask when the parallelism is unchanged, else
     None), ``states`` (every old subtask's operator state file, by old index,
-    for redistribution) and ``parallelism`` (the old parallelism).
+    for redistribution), ``parallelism`` (the old parallelism) and ``finished``
+    (the operator finished: fully, or this very subtask at an unchanged
+    parallelism).
     """
     ops: dict[str, Any] = {}
     for key, parallelism, _ in own_ops:
@@ -123,9 +143,18 @@ def restore_assignment(snapshot_ops: dict[str, Any], own_ops: list[tuple[str, in
         old_p = int(entry.get("parallelism") or len(subtasks))
         by_index = {int(i): s.get("state") for i, s in subtasks}
         own = by_index.get(subtask) if old_p == parallelism else None
+        finished = bool(entry.get("fully_finished")) or (
+            old_p == parallelism
+            and bool(entry.get("subtasks", {}).get(str(subtask), {}).get("finished")))
         ops[key] = {"keyed": keyed, "state": own, "parallelism": old_p,
-                    "states": [by_index.get(i) for i in range(old_p)]}
+                    "states": [by_index.get(i) for i in range(old_p)], "finished": finished}
     return ops
+
+
+def finished_on_restore(assignment: dict[str, Any], own_ops: list[tuple[str, int, int]]) -> bool:
+    """Whether a subtask is deployed as finished: every operator of its chain finished."""
+    return bool(own_ops) and all(assignment.get(key, {}).get("finished")
+                                 for key, _, _ in own_ops)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,6 +179,8 @@ class CheckpointConfigValues:
     num_retained: int = 1
     directory: str | None = None
     retention: str = "NO_EXTERNALIZED_CHECKPOINTS"
+    #: ``checkpoints-after-tasks-finish``: checkpoint on with finished tasks; final checkpoint
+    after_tasks_finish: bool = True
 
     @property
     def enabled(self) -> bool:
@@ -169,13 +200,20 @@ class CheckpointConfigValues:
             tolerable_failures=int(config.get(cfg.CHECKPOINTING_TOLERABLE_FAILURES)),
             num_retained=max(1, int(config.get(cfg.CHECKPOINTING_NUM_RETAINED))),
             directory=config.get(cfg.CHECKPOINTING_DIR),
-            retention=str(config.get(cfg.CHECKPOINTING_EXTERNALIZED_RETENTION)))
+            retention=str(config.get(cfg.CHECKPOINTING_EXTERNALIZED_RETENTION)),
+            after_tasks_finish=bool(config.get(cfg.CHECKPOINTING_AFTER_TASKS_FINISH)))
+
+    @property
+    def final_checkpoint(self) -> bool:
+        """Tasks wait for a final checkpoint at the end of their data (FLIP-147)."""
+        return self.enabled and self.after_tasks_finish
 
 
 # -- effects -----------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class TriggerCheckpoint:
-    """Effect: send barrier injection for ``checkpoint_id`` to these source tasks."""
+    """Effect: send barrier injection for ``checkpoint_id`` to these tasks (the running
+    sources, and running tasks whose upstream tasks all finished)."""
 
     checkpoint_id: int
     timestamp_ms: int
@@ -240,6 +278,8 @@ class _Pending:
     finalizing: bool = False
     operators: dict[str, Any] = dataclasses.field(default_factory=dict)
     savepoint: SavepointOptions | None = None
+    #: tasks already finished when the checkpoint was triggered
+    finished: frozenset[TaskId] = frozenset()
 
 
 class CheckpointCoordinator:
@@ -251,15 +291,26 @@ class CheckpointCoordinator:
         sources: the source tasks (barriers are injected there).
         operators: per vertex id: ``[(operator key, parallelism, max parallelism)]``.
         now: current time (seconds).
+        upstream: per task, the tasks feeding it (default: every non-source task is
+            fed by every source).
     """
 
     def __init__(self, config: CheckpointConfigValues, tasks: list[TaskId],
                  sources: list[TaskId], operators: dict[str, list[tuple[str, int, int]]],
-                 now: float) -> None:
+                 now: float, upstream: dict[TaskId, set[TaskId]] | None = None) -> None:
         self.config = config
         self.tasks = tuple(tasks)
         self.sources = tuple(sources)
         self.operators = operators
+        source_set = frozenset(sources)
+        self.upstream: dict[TaskId, frozenset[TaskId]] = {
+            t: frozenset((upstream or {}).get(t, ()) if upstream is not None
+                         else (() if t in source_set else source_set))
+            for t in self.tasks}
+        #: tasks FINISHED in the running attempt (cleared on failover)
+        self.finished: set[TaskId] = set()
+        #: a task reached the end of its data: trigger its final checkpoint at once
+        self._final_requested = False
         self.next_id = 1
         self.pending: dict[int, _Pending] = {}
         self.completed: list[CompletedCheckpoint] = []
@@ -285,9 +336,11 @@ class CheckpointCoordinator:
         self.restored_from = latest.checkpoint_id if latest is not None else None
         if latest is None:
             return None
+        own = self.operators.get(vertex_id, [])
+        assignment = restore_assignment(latest.operators, own, subtask)
         return {"checkpoint_id": latest.checkpoint_id, "path": latest.path,
-                "operators": restore_assignment(latest.operators,
-                                                self.operators.get(vertex_id, []), subtask)}
+                "operators": assignment,
+                "finished_on_restore": finished_on_restore(assignment, own)}
 
     def restore_from_snapshot(self, checkpoint: CompletedCheckpoint) -> None:
         """Start from a savepoint or retained checkpoint (``run -s``): restores use it
@@ -306,8 +359,23 @@ class CheckpointCoordinator:
         return [cid for cid, p in self.pending.items() if p.savepoint is not None]
 
     # -- events --------------------------------------------------------------------
+    def tasks_to_trigger(self) -> tuple[TaskId, ...]:
+        """Running tasks whose upstream tasks all finished (Flink's checkpoint plan)."""
+        done = self.finished
+        return tuple(t for t in self.tasks
+                     if t not in done and all(u in done for u in self.upstream[t]))
+
+    def on_end_of_data(self, task: TaskId) -> None:
+        """``task`` processed all its input and waits for its final checkpoint: the next
+        checkpoint is triggered as soon as it may be, not after the interval."""
+        if self.config.final_checkpoint:
+            self._final_requested = True
+
     def on_tick(self, now: float, all_running: bool) -> list[Any]:
-        """Expire slow checkpoints and trigger the next one when due."""
+        """Expire slow checkpoints and trigger the next one when due.
+
+        ``all_running``: every task is RUNNING or FINISHED (none is being deployed).
+        """
         effects: list[Any] = []
         cfgv = self.config
         for cid, p in list(self.pending.items()):
@@ -317,8 +385,12 @@ class CheckpointCoordinator:
                                             f"{cfgv.timeout_ms} ms)", counted=True)
         if not cfgv.enabled or not all_running or len(self.pending) >= cfgv.max_concurrent:
             return effects
+        if self.finished and not cfgv.after_tasks_finish:
+            return effects  # Flink before FLIP-147: no checkpoints once a task finished
+        if len(self.finished) >= len(self.tasks):
+            return effects
         assert cfgv.interval_ms is not None
-        if (now - self._last_trigger) * 1000 < cfgv.interval_ms:
+        if (now - self._last_trigger) * 1000 < cfgv.interval_ms and not self._final_requested:
             return effects
         if self._last_completion is not None and \
                 (now - self._last_completion) * 1000 < cfgv.min_pause_ms:
@@ -333,8 +405,11 @@ class CheckpointCoordinator:
         self.next_id += 1
         if savepoint is None:
             self._last_trigger = now
-        self.pending[cid] = _Pending(cid, now, set(self.tasks), savepoint=savepoint)
-        return [TriggerCheckpoint(cid, int(now * 1000), self.sources, savepoint)]
+            self._final_requested = False
+        finished = frozenset(self.finished)
+        waiting = {t for t in self.tasks if t not in finished}
+        self.pending[cid] = _Pending(cid, now, waiting, savepoint=savepoint, finished=finished)
+        return [TriggerCheckpoint(cid, int(now * 1000), self.tasks_to_trigger(), savepoint)]
 
     def trigger_savepoint(self, now: float, options: SavepointOptions) -> tuple[int, list[Any]]:
         """Start a savepoint (not bound by interval, pause or max concurrent); its id."""
@@ -363,6 +438,15 @@ class CheckpointCoordinator:
                 entry["subtasks"][str(subtask)] = op_state
                 keyed = op_state.get("keyed") or {}
                 shared.update(keyed.get("shared", {}).values())
+        for vertex_id, subtask in sorted(p.finished):  # FinishedOperatorSubtaskState
+            for key, _, _ in self.operators.get(vertex_id, []):
+                operators[key]["subtasks"][str(subtask)] = {"keyed": None, "state": None,
+                                                             "finished": True}
+        for entry in operators.values():
+            subs = entry["subtasks"].values()
+            if subs and len(subs) == entry.get("parallelism") and all(
+                    s.get("finished") for s in subs):
+                entry["fully_finished"] = True  # FullyFinishedOperatorState
         json.dumps(operators)  # the metadata must be JSON: fail here, not when writing
         p.operators = operators
         return [FinalizeCheckpoint(checkpoint_id, operators, tuple(sorted(shared)), p.savepoint)]
@@ -407,7 +491,9 @@ class CheckpointCoordinator:
                            counted=p.savepoint is None)
 
     def on_task_finished(self, task: TaskId) -> list[Any]:
-        """A task finished: checkpoints still waiting for it cannot complete (not counted)."""
+        """A task finished: checkpoints still waiting for it cannot complete (not counted);
+        later checkpoints record it as finished."""
+        self.finished.add(task)
         effects: list[Any] = []
         for cid, p in list(self.pending.items()):
             if task in p.waiting:
@@ -421,6 +507,8 @@ class CheckpointCoordinator:
             if p.savepoint is not None:
                 self.savepoint_results[cid] = ("", f"Savepoint {cid} was abandoned: {reason}")
         self.pending.clear()
+        self.finished.clear()  # every task is deployed again (finished ones as finished)
+        self._final_requested = False
         return []
 
     def _abort(self, checkpoint_id: int, reason: str, counted: bool) -> list[Any]:

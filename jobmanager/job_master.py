@@ -22,8 +22,8 @@ import os
 import tempfile
 from typing import Any
 
+from flink_py.common.runtime import config as cfg
 from flink_py.common.runtime.config import FlinkConfig
-
 from flink_py.common.runtime.deployment import (
     InputChannelDescriptor,
     InputGateDescriptor,
@@ -48,6 +48,7 @@ from flink_py.jobmanager.resource_manager import SlotRecord
 from flink_py.jobmanager.restart_strategy import restart_strategy_from_config
 
 __all__ = [
+    "END_OF_DATA",
     "CancelTask",
     "CheckpointNotification",
     "DeployTask",
@@ -60,6 +61,8 @@ __all__ = [
 ]
 
 TERMINAL_TASK = frozenset({"FINISHED", "CANCELED", "FAILED"})
+#: reported by a RUNNING task that processed all its input (it waits for a final checkpoint)
+END_OF_DATA = "END_OF_DATA"
 TERMINAL_JOB = frozenset({"FINISHED", "CANCELED", "FAILED"})
 _POINTWISE = frozenset({"FORWARD", "RESCALE"})
 
@@ -191,7 +194,11 @@ class JobMaster:
             self.checkpoints = CheckpointCoordinator(
                 cp, [(v.id, i) for v in graph.vertices for i in range(v.parallelism)],
                 [(v.id, i) for v in graph.vertices if v.is_source for i in range(v.parallelism)],
-                ops, now)
+                ops, now, upstream=self._upstream_tasks())
+        # What the tasks see: whether they wait for a final checkpoint at the end of their
+        # data (FLIP-147; only with periodic checkpoints in STREAMING mode).
+        graph.config[cfg.CHECKPOINTING_AFTER_TASKS_FINISH.key] = (
+            "true" if self.checkpoints is not None and cp.final_checkpoint else "false")
         if restore is not None and self.checkpoints is not None:
             self.checkpoints.restore_from_snapshot(restore)
         #: id of the savepoint the job stops with (stop-with-savepoint in flight)
@@ -271,10 +278,19 @@ class JobMaster:
     def on_task_state(self, vertex_id: str, subtask: int, attempt: int, state: str,
                       error: str, tb: str, now: float,
                       metrics: dict[str, float] | None = None) -> list[Any]:
-        """A TaskManager reported a task state change (final ones carry metrics)."""
+        """A TaskManager reported a task state change (final ones carry metrics).
+
+        ``END_OF_DATA`` is no state: a RUNNING task processed all its input and waits
+        for its final checkpoint, which is triggered right away.
+        """
         ex = self.executions.get((vertex_id, subtask))
         if ex is None or ex.attempt != attempt or ex.state in TERMINAL_TASK:
             return []
+        if state == END_OF_DATA:
+            if self.checkpoints is None or self.state != "RUNNING":
+                return []
+            self.checkpoints.on_end_of_data((vertex_id, subtask))
+            return self.on_tick(now)
         ex.state = state
         if metrics:
             ex.metrics = dict(metrics)
@@ -330,7 +346,7 @@ class JobMaster:
             return self._maybe_restart(now)
         if self.state != "RUNNING" or self.checkpoints is None:
             return []
-        running = all(ex.state == "RUNNING" for ex in self.executions.values())
+        running = all(ex.state in ("RUNNING", "FINISHED") for ex in self.executions.values())
         return self._checkpoint_effects(self.checkpoints.on_tick(now, running), now)
 
     # -- savepoints ------------------------------------------------------------
@@ -485,6 +501,23 @@ class JobMaster:
             self.failure_cause = cause
         tms = tuple(sorted({s.tm_id for s in self.slots}))
         return [ReleaseJob(self.job_id, tms)]
+
+    def _upstream_tasks(self) -> dict[tuple[str, int], set[tuple[str, int]]]:
+        """Per task, the producer tasks of its input channels."""
+        g = self.graph
+        out: dict[tuple[str, int], set[tuple[str, int]]] = {}
+        for v in g.vertices:
+            for i in range(v.parallelism):
+                ups = out.setdefault((v.id, i), set())
+                for e in v.inputs:
+                    senders = g.vertex(e.source_vertex).parallelism
+                    if e.partitioner_name in _POINTWISE:
+                        producers = pointwise_sources(e.partitioner_name, i, senders,
+                                                      v.parallelism)
+                    else:
+                        producers = list(range(senders))
+                    ups.update((e.source_vertex, s) for s in producers)
+        return out
 
     def _address(self, vertex_id: str, subtask: int) -> str:
         slot = self.executions[(vertex_id, subtask)].slot

@@ -7,7 +7,9 @@ same check here, at the same boundaries and nowhere else:
 
 * :class:`CheckedRecordWriter` -- a ``RecordWriter`` whose *local* channels
   encode-check each batch before passing the list (remote channels already
-  encode it; each record is checked once).
+  encode it; each record is checked once). Batches that are not plain basic
+  values or tuples of them are passed on as decoded from that encoding, so
+  consumers see the same objects as after a remote hop.
 * :class:`TypeCheckedOutput` -- in front of a chained sink (an operator with
   no outputs), where the stream ends inside the chain.
 
@@ -116,7 +118,13 @@ class CheckedRecordWriter(RecordWriter):
     def _flush(self, i: int) -> None:
         records = self.pending[i]
         if records and self.local[i] and not self.fast_check(records):
-            self.check_codec.encode(records)  # raises TypeMismatchError naming the value
+            # Encoding raises TypeMismatchError naming the value. Decoding hands
+            # the consumer the objects a remote channel would deliver (an
+            # unnamed Row gets its declared field names, a list typed TUPLE
+            # becomes a tuple, decimals get the declared scale), so a job
+            # behaves the same whichever way a channel goes.
+            codec = self.check_codec
+            self.pending[i] = codec.decode(codec.encode(records))
         super()._flush(i)
 
 

@@ -6,6 +6,18 @@ every input channel has delivered end-of-partition. Pending output is
 flushed when a batch fills up and whenever ``execution.buffer-timeout``
 expires. Failures are reported with the failing operator, the subtask and the
 user's traceback.
+
+The end of a task follows Flink's ``endData(StopMode)`` (FLIP-147): once the
+source is exhausted, or every input channel delivered ``EndOfData``, the
+operators see ``end_input`` (DRAIN only: ``stop`` without ``--drain`` skips
+it) and ``EndOfData`` goes downstream. With periodic checkpoints and
+``execution.checkpointing.checkpoints-after-tasks-finish`` the task then
+waits for its *final checkpoint* -- the first one it takes after that point
+-- to complete (two-phase-commit sinks commit their last transaction on its
+notification), reporting ``END_OF_DATA`` so the JobManager triggers it at
+once. Only then does it close its operators and send end-of-partition.
+A task whose operators all finished in the restored checkpoint is deployed
+as finished: it runs no operator and only ends its outputs.
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ from flink_py.taskmanager.network.barrier_handler import BarrierHandler
 from flink_py.taskmanager.network.events import (
     CancelCheckpointMarker,
     CheckpointBarrier,
+    EndOfData,
     WatermarkEvent,
     WatermarkStatusEvent,
 )
@@ -47,7 +60,7 @@ from flink_py.taskmanager.operators.base import (
     StreamOperator,
     TwoInputStreamOperator,
 )
-from flink_py.taskmanager.operators.timers import LONG_MIN, ProcessingTimeService
+from flink_py.taskmanager.operators.timers import LONG_MAX, LONG_MIN, ProcessingTimeService
 from flink_py.taskmanager.output_types import CheckedRecordWriter, TypeCheckedOutput, is_typed
 from flink_py.taskmanager.writer import RecordWriter
 
@@ -57,6 +70,9 @@ log = logging.getLogger(__name__)
 
 _KIND_CANCEL = 99
 _KIND_MAIL = 98  # wakes the input loop: checkpoint notifications wait in the task's mailbox
+#: reported (as a pseudo state) when the task waits for its final checkpoint
+_END_OF_DATA = "END_OF_DATA"
+_AFTER_TASKS_FINISH = "execution.checkpointing.checkpoints-after-tasks-finish"
 
 def _package_roots() -> tuple[str, ...]:
     import flink_py.client
@@ -205,6 +221,18 @@ class Task:
         self._replay: collections.deque[tuple[int, int, Any]] = collections.deque()
         #: stop-with-savepoint in flight: [savepoint id, completed, drained]
         self._stopping: list[Any] | None = None
+        #: FLIP-147: wait for a final checkpoint at the end of data (the job master sets
+        #: this true only with periodic checkpoints in STREAMING mode)
+        self._wait_final = str(conf.get(_AFTER_TASKS_FINISH, "false")).lower() == "true"
+        #: end of data reached (operators ended, EndOfData sent downstream)
+        self._ended_data = False
+        #: waiting for the final checkpoint; its id once the task took it
+        self._awaiting_final = False
+        self._final_id: int | None = None
+        #: per input channel: EndOfData's drain flag once delivered
+        self._end_of_data: list[bool | None] = []
+        restore = tdd.restore or {}
+        self._finished_on_restore = bool(restore.get("finished_on_restore"))
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -226,6 +254,8 @@ class Task:
         it emits the maximum watermark before the barrier.
         """
         self._mail.append(("trigger", checkpoint_id, timestamp_ms, stop, drain))
+        if self.gate is not None:  # a task downstream of finished tasks is triggered directly
+            self.gate.queue.put((-1, _KIND_MAIL, None))
 
     def notify_checkpoint(self, checkpoint_id: int, complete: bool) -> None:
         """(Any thread.) Checkpoint ``checkpoint_id`` completed (or was aborted)."""
@@ -255,6 +285,13 @@ class Task:
         tdd = self.tdd
         try:
             self._build()
+            if self._finished_on_restore:
+                if self.gate is not None:
+                    self.gate.start()
+                self.on_state(tdd, "RUNNING", "", "")
+                self._run_finished_on_restore()
+                self.on_state(tdd, "FINISHED", "", "")
+                return
             self._open()
             self.on_state(tdd, "RUNNING", "", "")
             if tdd.is_source:
@@ -363,9 +400,12 @@ class Task:
             self._barriers = BarrierHandler(n, self._exactly_once)
             self._blocked = [False] * n
             self._stash = [[] for _ in range(n)]
+            self._end_of_data = [None] * n
             self.gate = gate
         # Restored state goes to the operators before they open.
-        self._restored_timers = checkpoints.apply_restore(tdd, tdd.operators, ops, self._storage)
+        if not self._finished_on_restore:
+            self._restored_timers = checkpoints.apply_restore(tdd, tdd.operators, ops,
+                                                              self._storage)
 
     def _open(self) -> None:
         # Open from the tail of the chain to the head, as Flink does.
@@ -406,8 +446,18 @@ class Task:
             if deadline is not None and time.monotonic() >= deadline:
                 self._flush_all()
                 deadline = time.monotonic() + timeout  # type: ignore[operator]
-        if not cancelled.is_set() and self._stopping is None:
+        if cancelled.is_set():
+            return
+        if self._stopping is not None:  # stop-with-savepoint completed: DRAIN or NO_DRAIN
+            self._end_data(bool(self._stopping[2]))
+        else:
             src.end_of_event_time()  # a finished source ends with the maximum watermark
+            self._end_data(True)
+        while self._awaiting_final and not cancelled.is_set():
+            if mail:
+                self._process_mail()
+            else:
+                cancelled.wait(0.005)
 
     def _run_inputs(self) -> None:
         gate = self.gate
@@ -425,7 +475,7 @@ class Task:
         deadline = None
         timers = self.timers
         replay = self._replay
-        while open_channels:
+        while open_channels or self._awaiting_final:
             if replay:  # elements of channels unblocked after an alignment, in arrival order
                 index, kind, payload = replay.popleft()
             else:
@@ -436,7 +486,7 @@ class Task:
                         self._flush_all()
                         has_pending = False
                         continue
-                due = timers.next_due
+                due = timers.next_due if not self._ended_data else None
                 if due is not None:  # wake up for the next processing-time timer
                     until_due = due - time.time()
                     if until_due <= 0:
@@ -490,10 +540,14 @@ class Task:
                         self._valve_slots[index], payload.idle))
                 elif payload.__class__ is CheckpointBarrier:
                     self._on_barrier_actions(self._barriers.on_barrier(index, payload))  # type: ignore[union-attr]
+                elif payload.__class__ is EndOfData:
+                    self._channel_end_of_data(index, payload.drain)
                 elif isinstance(payload, EndOfPartition):
                     gate.channel_ended(channels[index])
                     open_channels -= 1
                     self._on_barrier_actions(self._barriers.on_end_of_partition(index))  # type: ignore[union-attr]
+                    if self._end_of_data[index] is None:  # ended without EndOfData
+                        self._channel_end_of_data(index, True)
                 elif payload.__class__ is CancelCheckpointMarker:
                     self._on_barrier_actions(self._barriers.abort(payload.checkpoint_id))  # type: ignore[union-attr]
             elif kind == KIND_ERROR:
@@ -502,6 +556,60 @@ class Task:
                 self._process_mail()
             elif kind == _KIND_CANCEL:
                 raise InterruptedError
+
+    # -- end of data -----------------------------------------------------------
+    def _channel_end_of_data(self, index: int, drain: bool) -> None:
+        """Channel ``index`` delivered EndOfData; the task's data ends once every channel did
+        (DRAIN only if every channel drained, as Flink's ``EndOfDataStatus``)."""
+        self._end_of_data[index] = drain
+        if not self._ended_data and all(e is not None for e in self._end_of_data):
+            self._end_data(all(self._end_of_data))
+
+    def _end_data(self, drain: bool) -> None:
+        """Flink's ``endData(StopMode)``: DRAIN ends the operators' input; EndOfData goes
+        downstream; with final checkpoints the task then waits for one (DRAIN only: after
+        a stop without drain, the completed savepoint was the last checkpoint)."""
+        if self._ended_data:
+            return
+        self._ended_data = True
+        if drain:
+            for op in self.operators:
+                op.end_input()
+        for w in self.writers:
+            w.emit_event(EndOfData(drain))
+        if drain and self._wait_final and self._storage is not None \
+                and getattr(self.env, "services", None) is not None:
+            self._awaiting_final = True
+            self.on_state(self.tdd, _END_OF_DATA, "", "")
+
+    def _run_finished_on_restore(self) -> None:
+        """Deployed as finished: run no operator; wait for the inputs to end (their
+        producers are finished too), then end the outputs: maximum watermark, EndOfData,
+        end-of-partition."""
+        gate = self.gate
+        if gate is not None:
+            open_channels = len(gate.channels)
+            while open_channels:
+                index, kind, payload = gate.queue.get()
+                if kind == KIND_DATA:
+                    raise TaskFailure(f"Task {self.tdd.task_name_with_subtask} was restored as "
+                                      "finished but received records")
+                if kind == KIND_EVENT and isinstance(payload, EndOfPartition):
+                    gate.channel_ended(gate.channels[index])
+                    open_channels -= 1
+                elif kind == KIND_ERROR:
+                    raise TaskFailure(str(payload))
+                elif kind == _KIND_CANCEL:
+                    raise InterruptedError
+        if self.cancelled.is_set():
+            raise InterruptedError
+        self._ended_data = True
+        for w in self.writers:
+            w.emit_watermark(LONG_MAX)
+            w.emit_event(EndOfData(True))
+            w.end()
+        if gate is not None:
+            gate.release()
 
     # -- checkpoints -----------------------------------------------------------
     def _process_mail(self) -> None:
@@ -512,6 +620,12 @@ class Task:
                 _, cid, ts, stop, drain = item
                 if drain and self.tdd.is_source:
                     self.operators[0].end_of_event_time()  # MAX_WATERMARK before the barrier
+                if self._barriers is not None:  # triggered directly: its inputs all finished
+                    if cid <= self._barriers.last_done:
+                        continue
+                    if self._barriers.current is not None:  # an older one can no longer align
+                        self._on_barrier_actions(self._barriers.abort(self._barriers.current))
+                    self._barriers.last_done = cid
                 self._checkpoint(CheckpointBarrier(cid, ts))
                 if stop and self.tdd.is_source:
                     self._stopping = [cid, False, drain]
@@ -519,7 +633,11 @@ class Task:
                 checkpoints.notify_checkpoint_complete(self.operators, item[1])
                 if self._stopping is not None and self._stopping[0] == item[1]:
                     self._stopping[1] = True
+                if self._final_id is not None and item[1] >= self._final_id:
+                    self._awaiting_final = False  # the final checkpoint completed
             elif item[0] == "abort":
+                if self._final_id == item[1]:
+                    self._final_id = None  # the next checkpoint taken is the final one
                 if self._stopping is not None and self._stopping[0] == item[1]:
                     self._stopping = None  # the savepoint failed: the source resumes
                 if self._barriers is not None:
@@ -544,6 +662,8 @@ class Task:
         """Aligned (or triggered): pre-barrier work, forward the barrier, snapshot, upload."""
         tdd = self.tdd
         cid = barrier.checkpoint_id
+        if self._awaiting_final and self._final_id is None:
+            self._final_id = cid
         for op in self.operators:
             hook = getattr(op, "prepare_snapshot_pre_barrier", None)
             if hook is not None:
@@ -599,8 +719,7 @@ class Task:
             self._process_mail()
         if self._uploader is not None:
             self._uploader.shutdown(wait=False)  # running uploads still acknowledge
-        for op in self.operators:
-            op.end_input()
+        self._end_data(True)  # normally done already (end of the source or of every input)
         for w in self.writers:
             w.end()
         for op in self.operators:

@@ -18,6 +18,7 @@ from flink_py.jobmanager.checkpoint_coordinator import (
     FinalizeCheckpoint,
     NotifyCheckpoint,
     TriggerCheckpoint,
+    restore_assignment,
 )
 from flink_py.jobmanager.job_master import (
     CancelTask,
@@ -82,7 +83,9 @@ def test_completion_writes_metadata_then_notifies_every_task() -> None:
     assert restore == {"checkpoint_id": 1, "path": "/x/chk-1/_metadata",
                        "operators": {"node-1": {"keyed": [], "state": "/s/src1",
                                                 "parallelism": 2,
-                                                "states": ["/s/src0", "/s/src1"]}}}
+                                                "states": ["/s/src0", "/s/src1"],
+                                                "finished": False}},
+                       "finished_on_restore": False}
 
 
 def test_min_pause_counts_from_the_previous_completion() -> None:
@@ -291,3 +294,82 @@ def test_checkpoint_config_values_from_flink_keys(mode: str) -> None:
         "state.checkpoints.dir": "/d", "state.checkpoints.num-retained": "3"}))
     assert (c.interval_ms, c.mode, c.directory, c.num_retained, c.timeout_ms) == \
         (2000, mode, "/d", 3, 600_000)
+
+
+UPSTREAM = {("src", 0): set(), ("src", 1): set(),
+            ("red", 0): {("src", 0), ("src", 1)}, ("red", 1): {("src", 0), ("src", 1)}}
+
+
+def test_checkpoints_go_on_with_finished_tasks_and_restore_deploys_them_finished() -> None:
+    c = CheckpointCoordinator(CheckpointConfigValues(interval_ms=500, directory="/tmp/x"),
+                              TASKS, SOURCES, OPS, now=0.0, upstream=UPSTREAM)
+    assert c.on_task_finished(("src", 0)) == []
+    (trig,) = c.on_tick(1.0, True)
+    assert isinstance(trig, TriggerCheckpoint) and trig.tasks == (("src", 1),)
+    for task in TASKS[1:]:  # the finished task is not waited for
+        effects = c.on_ack(1, task, {f"node-{1 if task[0] == 'src' else 2}": {
+            "keyed": None, "state": f"/s/{task[0]}{task[1]}"}})
+    (fin,) = effects
+    assert isinstance(fin, FinalizeCheckpoint)
+    assert fin.operators["node-1"]["subtasks"]["0"] == {"keyed": None, "state": None,
+                                                         "finished": True}
+    assert "fully_finished" not in fin.operators["node-1"]
+    c.on_finalized(1, "/x/chk-1/_metadata", "", 1.1)
+    restore = c.restore_for("src", 0)
+    assert restore is not None and restore["finished_on_restore"]
+    assert not c.restore_for("src", 1)["finished_on_restore"]  # type: ignore[index]
+    assert c.restore_for("src", 1)["operators"]["node-1"]["state"] == "/s/src1"  # type: ignore[index]
+    # Every source finished: the barrier goes to the first running tasks downstream of them.
+    c.on_task_finished(("src", 1))
+    (trig,) = c.on_tick(2.0, True)
+    assert trig.tasks == (("red", 0), ("red", 1))
+    c.on_ack(2, ("red", 0), {"node-2": {"keyed": None, "state": "/s/r0"}})
+    (fin,) = c.on_ack(2, ("red", 1), {"node-2": {"keyed": None, "state": "/s/r1"}})
+    assert fin.operators["node-1"]["fully_finished"] is True
+    assert "fully_finished" not in fin.operators["node-2"]
+    c.on_finalized(2, "/x/chk-2/_metadata", "", 2.1)
+    # A fully finished operator restores as finished at any parallelism.
+    assert restore_assignment(c.latest.operators, [("node-1", 3, 128)], 2)[  # type: ignore[union-attr]
+        "node-1"]["finished"]
+    assert c.restore_for("src", 1)["finished_on_restore"]  # type: ignore[index]
+    assert not c.restore_for("red", 0)["finished_on_restore"]  # type: ignore[index]
+    # A failover deploys every task again: none counts as finished any more.
+    c.on_failover()
+    (trig,) = c.on_tick(3.0, True)
+    assert trig.tasks == tuple(SOURCES)
+
+
+def test_end_of_data_triggers_the_final_checkpoint_at_once_and_the_option_off() -> None:
+    c = CheckpointCoordinator(CheckpointConfigValues(interval_ms=60_000, directory="/tmp/x"),
+                              TASKS, SOURCES, OPS, now=0.0, upstream=UPSTREAM)
+    assert c.on_tick(1.0, True) == []  # the interval has not passed
+    c.on_end_of_data(("src", 0))
+    (trig,) = c.on_tick(1.0, True)
+    assert isinstance(trig, TriggerCheckpoint) and trig.checkpoint_id == 1
+    assert c.on_tick(1.5, True) == []  # the request was served; the interval applies again
+    off = CheckpointCoordinator(
+        CheckpointConfigValues(interval_ms=500, directory="/tmp/x", after_tasks_finish=False),
+        TASKS, SOURCES, OPS, now=0.0, upstream=UPSTREAM)
+    off.on_task_finished(("src", 0))
+    off.on_end_of_data(("src", 1))
+    assert off.on_tick(5.0, True) == []  # Flink before FLIP-147: no checkpoint once one finished
+    assert not off.config.final_checkpoint
+
+
+def test_job_master_triggers_the_final_checkpoint_when_a_task_ends_its_data() -> None:
+    jm, _ = _running_job()
+    assert jm.graph.config["execution.checkpointing.checkpoints-after-tasks-finish"] == "true"
+    assert jm.on_tick(0.2) == []  # the 500 ms interval has not passed
+    effects = jm.on_task_state("src", 0, 0, "END_OF_DATA", "", "", 0.2)
+    assert {(t.vertex_id, t.subtask_index) for t in effects
+            if isinstance(t, TriggerTaskCheckpoint)} == set(SOURCES)
+    assert jm.executions[("src", 0)].state == "RUNNING"  # no state change
+    # A finished source is not triggered again; the checkpoint needs only the others.
+    jm.on_task_state("src", 0, 0, "FINISHED", "", "", 0.3)  # aborts checkpoint 1 (not counted)
+    triggers = jm.on_tick(1.0)
+    assert [(t.vertex_id, t.subtask_index) for t in triggers
+            if isinstance(t, TriggerTaskCheckpoint)] == [("src", 1)]
+    graph = _graph()
+    del graph.config["execution.checkpointing.interval"]
+    JobMaster(graph, 0.0)
+    assert graph.config["execution.checkpointing.checkpoints-after-tasks-finish"] == "false"

@@ -51,3 +51,19 @@ def test_fast_check_accepts_well_typed_batches() -> None:
     assert not check([("a", True)])
     assert not check([("a", None)])
     assert not check([("a", 1, 2)])
+
+
+def test_local_channels_deliver_what_a_remote_channel_would(local_env: None) -> None:
+    from flink_py.common import Row
+    from flink_py.datastream import StreamExecutionEnvironment
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(2)
+    named = Types.ROW_NAMED(["name", "n"], [Types.STRING(), Types.INT()])
+    pairs = env.from_collection([("a", 1), ("b", 2)],
+                                type_info=Types.TUPLE([Types.STRING(), Types.INT()]))
+    rows = pairs.map(lambda x: Row(x[0], x[1]), output_type=named)  # an unnamed Row
+    # Two embedded slot workers: some records cross a local channel, some a remote one;
+    # either way the consumer sees the declared field names.
+    out = rows.rebalance().map(lambda r: f"{r.name}{r.n}", output_type=Types.STRING())
+    assert sorted(out.execute_and_collect()) == ["a1", "b2"]

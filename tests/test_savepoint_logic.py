@@ -55,7 +55,7 @@ def test_keyed_state_needs_the_same_max_parallelism() -> None:
 def test_restore_assignment_hands_every_keyed_handle_and_all_state_files_when_rescaled() -> None:
     (entry,) = restore_assignment(SNAP, [("sum", 3, 128)], 2).values()
     assert entry == {"keyed": [{"h": 0}, {"h": 1}], "state": None, "parallelism": 2,
-                     "states": ["/s/0", "/s/1"]}
+                     "states": ["/s/0", "/s/1"], "finished": False}
     same = restore_assignment(SNAP, [("sum", 2, 128)], 1)["sum"]
     assert same["state"] == "/s/1"
 

@@ -40,6 +40,7 @@ from flink_py.datastream.state import (
     MapStateDescriptor,
     ReducingState,
     ReducingStateDescriptor,
+    StateTtlConfig,
     ValueState,
     ValueStateDescriptor,
 )
@@ -123,6 +124,7 @@ __all__ = [
     "RuntimeExecutionMode",
     "SinkFunction",
     "SourceFunction",
+    "StateTtlConfig",
     "StreamExecutionEnvironment",
     "TimeDomain",
     "TimerService",

@@ -1,4 +1,4 @@
-"""In-band events of the data plane: event time and checkpoint barriers.
+"""In-band events of the data plane: event time, checkpoint barriers, end of data.
 
 Watermarks and watermark statuses travel in order with the records of a
 channel, as credit-free events (like end-of-partition): locally as the
@@ -8,7 +8,8 @@ every channel of every output edge.
 
 from __future__ import annotations
 
-__all__ = ["CancelCheckpointMarker", "CheckpointBarrier", "WatermarkEvent", "WatermarkStatusEvent"]
+__all__ = ["CancelCheckpointMarker", "CheckpointBarrier", "EndOfData", "WatermarkEvent",
+           "WatermarkStatusEvent"]
 
 
 class WatermarkEvent:
@@ -82,3 +83,32 @@ class CancelCheckpointMarker:
 
     def __repr__(self) -> str:
         return f"CancelCheckpointMarker({self.checkpoint_id})"
+
+
+class EndOfData:
+    """The producer sent its last record on this channel (Flink's ``EndOfData``).
+
+    ``drain`` is Flink's ``StopMode``: DRAIN (``True``: the input ended, or
+    ``stop --drain``) makes the consumer end its operators' input once every
+    channel delivered it; NO_DRAIN (``False``: ``stop`` without ``--drain``)
+    ends the task without calling ``end_input`` (operators keep their open
+    state, e.g. windows, in the savepoint). The producer may still send
+    checkpoint barriers after it (its final checkpoint), then end-of-partition.
+    """
+
+    __slots__ = ("drain",)
+
+    def __init__(self, drain: bool) -> None:
+        self.drain = drain
+
+    def __reduce__(self) -> tuple[type, tuple[bool]]:
+        return EndOfData, (self.drain,)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EndOfData) and other.drain == self.drain
+
+    def __hash__(self) -> int:
+        return hash(("EndOfData", self.drain))
+
+    def __repr__(self) -> str:
+        return f"EndOfData({'DRAIN' if self.drain else 'NO_DRAIN'})"

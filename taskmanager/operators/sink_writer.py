@@ -2,8 +2,14 @@
 
 Flink runs a ``SinkWriterOperator`` followed by a ``CommitterOperator``; here
 both live in one operator of the subtask (they would be chained anyway).
-Committables are committed at the end of input. The checkpointing runtime
-drives the same pieces per checkpoint:
+Without checkpointing (or in BATCH mode) committables are committed at the end
+of input. With periodic checkpoints and final checkpoints (FLIP-147,
+``execution.checkpointing.checkpoints-after-tasks-finish``) the end of input
+only prepares the last committables (Flink's end-of-input committables): they
+join the next checkpoint's snapshot -- the task's final checkpoint -- and are
+committed when it completes, so a failure while the job finishes neither loses
+nor duplicates them. The checkpointing runtime drives the same pieces per
+checkpoint:
 
 * :meth:`SinkOperator.prepare_snapshot_pre_barrier` -- ``flush(False)`` and
   ``prepare_commit()``; the committables are kept under the checkpoint id;
@@ -40,6 +46,9 @@ class SinkOperator(StreamOperator):
         self.committer: Any = None
         self._pending: dict[int, list[Any]] = {}
         self._restored: list[Any] | None = None
+        #: committables prepared at end of input, waiting for the final checkpoint
+        self._end_of_input: list[Any] = []
+        self._commit_on_final_checkpoint = False
 
     def open(self) -> None:  # noqa: D102
         super().open()
@@ -49,6 +58,8 @@ class SinkOperator(StreamOperator):
             dict(ctx.job_parameters or {}), self.input_type,
             getattr(ctx, "processing_time_service", None)))
         self.committer = self.sink.create_committer()
+        self._commit_on_final_checkpoint = str((ctx.job_parameters or {}).get(
+            "execution.checkpointing.checkpoints-after-tasks-finish", "false")).lower() == "true"
         if self._restored is not None:
             restored, self._restored = self._restored, None
             self._commit(restored)
@@ -62,6 +73,9 @@ class SinkOperator(StreamOperator):
     def end_input(self) -> None:  # noqa: D102
         self.writer.flush(True)
         committables = self.writer.prepare_commit()
+        if self._commit_on_final_checkpoint:
+            self._end_of_input.extend(committables)  # committed by the final checkpoint
+            return
         for cid in sorted(self._pending):
             committables = self._pending.pop(cid) + committables
         self._commit(committables)
@@ -70,7 +84,10 @@ class SinkOperator(StreamOperator):
     def prepare_snapshot_pre_barrier(self, checkpoint_id: int) -> None:
         """Flush and collect the committables that belong to ``checkpoint_id``."""
         self.writer.flush(False)
-        self._pending.setdefault(checkpoint_id, []).extend(self.writer.prepare_commit())
+        pending = self._pending.setdefault(checkpoint_id, [])
+        pending.extend(self._end_of_input)
+        self._end_of_input = []
+        pending.extend(self.writer.prepare_commit())
 
     def snapshot_sink(self, checkpoint_id: int) -> dict[str, Any]:
         """Writer state and the committables not yet committed."""

@@ -19,12 +19,16 @@ is how a job restored at another parallelism redistributes state).
 Operators that manage their own per-key values (rolling reduce, built-in
 aggregations) use the *internal* access of a value state,
 :class:`InternalValueState`, which takes the key explicitly.
+
+A descriptor with state TTL gets its backend state wrapped in a TTL decorator
+(:mod:`.ttl`); :attr:`KeyedStateBackend.ttl_time_provider` is the TTL clock.
+States without TTL are handed out unwrapped.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flink_py.common.runtime.keygroups import KeyGroupRange
@@ -43,9 +47,11 @@ from flink_py.datastream.state import (
     ValueStateDescriptor,
 )
 from flink_py.taskmanager.state.snapshot import KIND_NAMES, KeyedStateHandle, PendingSnapshot
+from flink_py.taskmanager.state.ttl import SystemTtlTimeProvider, TtlTimeProvider, create_ttl_state
 
 if TYPE_CHECKING:
     from flink_py.common.runtime.checkpoint_storage import CheckpointStorage
+    from flink_py.taskmanager.state.ttl import TtlSettings
 
 __all__ = ["InternalValueState", "KeyedStateBackend"]
 
@@ -78,10 +84,14 @@ class KeyedStateBackend(KeyedStateStore):
     Args:
         max_parallelism: the operator's max parallelism (number of key groups).
         key_group_range: the key groups this instance owns (default: all).
+        ttl_time_provider: the clock of state TTL (default: the wall clock).
     """
 
-    def __init__(self, max_parallelism: int, key_group_range: KeyGroupRange | None = None
-                 ) -> None:
+    def __init__(self, max_parallelism: int, key_group_range: KeyGroupRange | None = None,
+                 ttl_time_provider: TtlTimeProvider | None = None) -> None:
+        #: The clock of state TTL (epoch milliseconds); tests inject their own.
+        self.ttl_time_provider: TtlTimeProvider = (ttl_time_provider if ttl_time_provider
+                                                   is not None else SystemTtlTimeProvider())
         self.max_parallelism = max_parallelism
         self.key_group_range = (key_group_range if key_group_range is not None
                                 else KeyGroupRange(0, max_parallelism - 1))
@@ -91,6 +101,11 @@ class KeyedStateBackend(KeyedStateStore):
         self._states: dict[str, tuple[type, StateDescriptor, Any]] = {}
         #: name -> kind of the states found in restored snapshots.
         self._restored_kinds: dict[str, str] = {}
+        #: names of the restored states that were written with TTL.
+        self._restored_ttl: set[str] = set()
+        #: names of the registered states with TTL.
+        self._ttl_states: set[str] = set()
+        self._key_listeners: list[Callable[[], None]] = []
 
     # -- current key -----------------------------------------------------------
     @abc.abstractmethod
@@ -117,14 +132,53 @@ class KeyedStateBackend(KeyedStateStore):
                        f"it cannot be used as a {kind.__name__}")
                 raise ValueError(msg)
             return found[2]
+        ttl = descriptor.get_ttl_config()
+        with_ttl = ttl is not None and ttl.is_enabled()
         restored = self._restored_kinds.get(descriptor.name)
         if restored is not None and restored != KIND_NAMES[kind]:
             msg = (f"state '{descriptor.name}' was restored as {restored} state, "
                    f"it cannot be used as a {kind.__name__}")
             raise ValueError(msg)
-        handle = self._create_state(kind, descriptor)
+        if restored is not None and (descriptor.name in self._restored_ttl) != with_ttl:
+            was, now = ("with", "without") if not with_ttl else ("without", "with")
+            raise ValueError(f"state '{descriptor.name}' was restored {was} TTL, it cannot be "
+                             f"used {now} TTL (enabling or disabling TTL changes the state's "
+                             "format, as in Flink)")
+        if with_ttl:
+            assert ttl is not None
+            handle = create_ttl_state(self, kind, descriptor, ttl, KIND_NAMES[kind])
+            self._ttl_states.add(descriptor.name)
+        else:
+            handle = self._create_state(kind, descriptor)
         self._states[descriptor.name] = (kind, descriptor, handle)
         return handle
+
+    def _register_ttl_state(self, name: str, kind: str, settings: TtlSettings
+                            ) -> Callable[[], None] | None:
+        """Set up the cleanup of a new TTL state; the callback to run on every access.
+
+        Backends override this (snapshot filtering, incremental cleanup, sweeps).
+        """
+        return None
+
+    def add_key_selection_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every :meth:`set_current_key` (per-record TTL cleanup).
+
+        Backends without listeners keep their plain ``set_current_key``: the first
+        listener replaces it on this instance by a notifying one.
+        """
+        self._key_listeners.append(listener)
+        if len(self._key_listeners) > 1:
+            return
+        plain = type(self).set_current_key.__get__(self)
+        listeners = self._key_listeners
+
+        def set_current_key(key: Any) -> None:
+            plain(key)
+            for notify in listeners:
+                notify()
+
+        self.set_current_key = set_current_key  # type: ignore[method-assign]
 
     def get_state(self, state_descriptor: ValueStateDescriptor) -> ValueState:  # noqa: D102
         return self._get_or_create(ValueState, state_descriptor)  # type: ignore[no-any-return]
@@ -162,6 +216,10 @@ class KeyedStateBackend(KeyedStateStore):
         kinds = dict(self._restored_kinds)
         kinds.update({name: KIND_NAMES[kind] for name, (kind, _, _) in self._states.items()})
         return kinds
+
+    def ttl_state_names(self) -> list[str]:
+        """The names of the states (registered or restored) whose values carry TTL timestamps."""
+        return sorted(self._ttl_states | (self._restored_ttl - set(self._states)))
 
     # -- snapshots ---------------------------------------------------------------
     @abc.abstractmethod
@@ -205,8 +263,10 @@ class KeyedStateBackend(KeyedStateStore):
             if known != kind:
                 raise ValueError(f"state '{name}' is {known} state in one snapshot "
                                  f"and {kind} state in another")
+        self._restored_ttl.update(handle.ttl_states)
         return handle.key_group_range.intersection(self.key_group_range)
 
     def close(self) -> None:
         """Release the backend's resources (state handles become invalid)."""
         self._states.clear()
+        self._key_listeners.clear()

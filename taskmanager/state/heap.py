@@ -10,6 +10,12 @@ synchronous part only takes a shallow copy of each table (one C-level dict
 copy) and marks the table; until the asynchronous part has written the copy,
 the first access to a key through a state handle replaces the stored value
 with a deep copy, so the snapshot's objects are never mutated.
+
+State TTL (:mod:`.ttl`): snapshots leave out the expired values of states with
+``cleanup_full_snapshot`` (checked at the time of the synchronous part), and
+``cleanup_incrementally`` (default: 5 keys per access while cleanup in
+background is on) checks keys round-robin on every access of the state, and
+after every ``set_current_key`` when ``run_cleanup_for_every_record``.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from flink_py.datastream.functions import resolve
@@ -40,9 +46,11 @@ from flink_py.taskmanager.state.snapshot import (
     read_key_group_block,
     write_key_group_file,
 )
+from flink_py.taskmanager.state.ttl import IncrementalCleanup, ttl_transformer
 
 if TYPE_CHECKING:
     from flink_py.common.runtime.checkpoint_storage import CheckpointStorage
+    from flink_py.taskmanager.state.ttl import TtlSettings, TtlTimeProvider
 
 __all__ = ["HeapKeyedStateBackend"]
 
@@ -72,14 +80,17 @@ class HeapKeyedStateBackend(KeyedStateBackend):
     Args:
         max_parallelism: number of key groups M.
         key_group_range: the key groups this instance owns (default: all).
+        ttl_time_provider: the clock of state TTL (default: the wall clock).
     """
 
-    def __init__(self, max_parallelism: int, key_group_range: KeyGroupRange | None = None
-                 ) -> None:
-        super().__init__(max_parallelism, key_group_range)
+    def __init__(self, max_parallelism: int, key_group_range: KeyGroupRange | None = None,
+                 ttl_time_provider: TtlTimeProvider | None = None) -> None:
+        super().__init__(max_parallelism, key_group_range, ttl_time_provider)
         #: The key of the element or timer being processed.
         self.current_key: Any = None
         self._tables: dict[str, _Table] = {}
+        #: state name -> transformer dropping expired values from snapshots.
+        self._snapshot_filters: dict[str, Callable[[Any, int], Any]] = {}
         self._pending = 0
         self._lock = threading.Lock()
         self._uid = uuid.uuid4().hex[:12]
@@ -104,6 +115,28 @@ class HeapKeyedStateBackend(KeyedStateBackend):
     def get_keys(self, state_name: str) -> Iterable[Any]:  # noqa: D102
         return list(self._tables.get(state_name, ()))
 
+    def _register_ttl_state(self, name: str, kind: str, settings: TtlSettings
+                            ) -> Callable[[], None] | None:
+        """Snapshot filtering and incremental cleanup of a TTL state (see the module doc)."""
+        transform = ttl_transformer(kind, settings.ttl)
+        if settings.full_snapshot:
+            self._snapshot_filters[name] = transform
+        if settings.incremental_size <= 0:
+            return None
+        table = self._table(name)
+
+        def replaced(key: Any) -> None:
+            cow = table.cow
+            if cow is not None:
+                cow.add(key)  # replaced or removed, never mutated: no copy needed
+
+        cleanup = IncrementalCleanup(table, transform, settings.incremental_size,
+                                     lambda: self.ttl_time_provider.current_timestamp(),
+                                     replaced)
+        if settings.incremental_per_record:
+            self.add_key_selection_listener(cleanup.run)
+        return cleanup.run
+
     # -- snapshots ---------------------------------------------------------------
     def _set_cow(self, active: bool) -> None:
         # list(): the async thread may release while the task thread registers a state
@@ -115,6 +148,9 @@ class HeapKeyedStateBackend(KeyedStateBackend):
         """Shallow-copy every table and start copy-on-write (see the module doc)."""
         copies = {n: dict(t) for n, t in self._tables.items()}
         kinds = self.state_kinds()
+        ttl_states = self.ttl_state_names()
+        filters = dict(self._snapshot_filters)
+        now = self.ttl_time_provider.current_timestamp() if filters else 0
         with self._lock:
             self._pending += 1
             self._set_cow(True)  # a fresh set: keys copied for an older snapshot are shared again
@@ -124,7 +160,12 @@ class HeapKeyedStateBackend(KeyedStateBackend):
         def body() -> KeyedStateHandle:
             groups: dict[int, dict[str, list[tuple[Any, Any]]]] = {}
             for state_name, entries in copies.items():
+                keep = filters.get(state_name)
                 for key, value in entries.items():
+                    if keep is not None:
+                        value = keep(value, now)
+                        if value is None:
+                            continue
                     group = assign_to_key_group(key, m)
                     if group not in kg_range:
                         raise RuntimeError(f"key {key!r} of state '{state_name}' is in key group "
@@ -133,7 +174,7 @@ class HeapKeyedStateBackend(KeyedStateBackend):
             offsets = write_key_group_file(storage.fs, path, m, kg_range, kinds,
                                            sorted(groups.items()))
             return KeyedStateHandle("hashmap", m, kg_range, kinds, path=path, offsets=offsets,
-                                    checkpoint_id=checkpoint_id)
+                                    checkpoint_id=checkpoint_id, ttl_states=ttl_states)
 
         def release() -> None:
             with self._lock:
@@ -165,6 +206,7 @@ class HeapKeyedStateBackend(KeyedStateBackend):
     def close(self) -> None:  # noqa: D102
         super().close()
         self._tables.clear()
+        self._snapshot_filters.clear()
 
 
 class _HeapState:

@@ -24,6 +24,19 @@ files to ``chk-<n>/``. Without incremental snapshots every file goes to
 ``chk-<n>/``. The checkpoint storage's ``SharedStateRegistry`` counts the
 references to shared files.
 
+State TTL (:mod:`.ttl`): rocksdict exposes no compaction-filter hook, so the
+``cleanup_in_rocksdb_compact_filter`` strategy (on by default while cleanup in
+background is on) is emulated by a sweep on the task thread: after every
+``query_time_after_num_entries`` accesses of a TTL state, the next
+``query_time_after_num_entries`` entries of its column family (a cursor that
+wraps around) are checked and expired ones deleted or, for lists, rewritten
+without their expired elements; RocksDB's own compactions then drop the
+tombstones. ``cleanup_full_snapshot`` applies to full (non-incremental)
+snapshots, as in Flink: the asynchronous part deletes expired entries from the
+checkpoint copy and compacts it before uploading. Incremental snapshots upload
+SST files as they are, and ``cleanup_incrementally`` has no effect on RocksDB
+(both as in Flink).
+
 Restore: a single handle with exactly this backend's key-group range is
 downloaded and opened as the database (and its SST files stay referenced by
 later incremental checkpoints); otherwise (rescaling) each overlapping
@@ -40,7 +53,7 @@ import shutil
 import struct
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import cloudpickle
@@ -62,10 +75,12 @@ from flink_py.datastream.state import (
 )
 from flink_py.taskmanager.state.backend import KeyedStateBackend
 from flink_py.taskmanager.state.snapshot import KeyedStateHandle, PendingSnapshot
+from flink_py.taskmanager.state.ttl import ttl_transformer
 
 if TYPE_CHECKING:
     from flink_py.common.runtime.checkpoint_storage import CheckpointStorage
     from flink_py.common.runtime.config import FlinkConfig
+    from flink_py.taskmanager.state.ttl import TtlSettings, TtlTimeProvider
 
 __all__ = ["RocksDBKeyedStateBackend", "RocksDBOptions"]
 
@@ -137,12 +152,14 @@ class RocksDBKeyedStateBackend(KeyedStateBackend):
             default: the system temp directory).
         options: memory settings.
         incremental: upload only new SST files in snapshots.
+        ttl_time_provider: the clock of state TTL (default: the wall clock).
     """
 
     def __init__(self, max_parallelism: int, key_group_range: KeyGroupRange | None = None,
                  local_dir: str | None = None, options: RocksDBOptions | None = None,
-                 incremental: bool = True) -> None:
-        super().__init__(max_parallelism, key_group_range)
+                 incremental: bool = True, ttl_time_provider: TtlTimeProvider | None = None
+                 ) -> None:
+        super().__init__(max_parallelism, key_group_range, ttl_time_provider)
         if local_dir:
             os.makedirs(local_dir, exist_ok=True)
         self._dir = tempfile.mkdtemp(prefix="flink-py-rocksdb-", dir=local_dir or None)
@@ -161,6 +178,8 @@ class RocksDBKeyedStateBackend(KeyedStateBackend):
         self._pending_ssts: dict[int, dict[str, str]] = {}
         #: SST name -> shared path of the last completed checkpoint (incremental base).
         self._confirmed_ssts: dict[str, str] = {}
+        #: state name -> transformer of stored values, for full-snapshot TTL cleanup.
+        self._snapshot_filters: dict[str, Callable[[Any, int], Any]] = {}
 
     # -- database ----------------------------------------------------------------
     def _open(self, path: str) -> rocksdict.Rdict:
@@ -234,6 +253,18 @@ class RocksDBKeyedStateBackend(KeyedStateBackend):
     def _create_state(self, kind: type, descriptor: StateDescriptor) -> Any:
         return _KINDS[kind](self, descriptor, self._cf(descriptor.name))
 
+    def _register_ttl_state(self, name: str, kind: str, settings: TtlSettings
+                            ) -> Callable[[], None] | None:
+        """Full-snapshot filtering and the compaction-filter sweep (see the module doc)."""
+        transform = _stored_transformer(kind, settings.ttl)
+        if settings.full_snapshot:
+            self._snapshot_filters[name] = transform
+        if settings.rocksdb_sweep <= 0:
+            return None
+        sweeper = _TtlSweeper(self._cf(name), transform, settings.rocksdb_sweep,
+                             lambda: self.ttl_time_provider.current_timestamp())
+        return sweeper.on_access
+
     def get_keys(self, state_name: str) -> Iterable[Any]:  # noqa: D102
         cf = self._cfs.get(state_name)
         if cf is None:
@@ -254,6 +285,10 @@ class RocksDBKeyedStateBackend(KeyedStateBackend):
         local = os.path.join(self._dir, f"chk-{checkpoint_id}-{uuid.uuid4().hex[:6]}")
         rocksdict.Checkpoint(self._db).create_checkpoint(local)
         kinds = self.state_kinds()
+        ttl_states = self.ttl_state_names()
+        filters = {} if self.incremental else dict(self._snapshot_filters)
+        now = self.ttl_time_provider.current_timestamp() if filters else 0
+        filter_options = self.options
         base = dict(self._confirmed_ssts) if self.incremental else {}
         private_dir = f"{storage.checkpoint_path(checkpoint_id)}/rocksdb-{name or self._uid}"
         m, kg_range, uid, incremental = (self.max_parallelism, self.key_group_range, self._uid,
@@ -263,6 +298,8 @@ class RocksDBKeyedStateBackend(KeyedStateBackend):
             shared: dict[str, str] = {}
             private: dict[str, str] = {}
             sizes: dict[str, int] = {}
+            if filters:
+                _drop_expired(local, filter_options, filters, now)
             for fname in sorted(os.listdir(local)):
                 local_file = os.path.join(local, fname)
                 sizes[fname] = os.path.getsize(local_file)
@@ -278,7 +315,8 @@ class RocksDBKeyedStateBackend(KeyedStateBackend):
                     private[fname] = target
             self._pending_ssts[checkpoint_id] = shared
             return KeyedStateHandle("rocksdb", m, kg_range, kinds, shared=shared,
-                                    private=private, sizes=sizes, checkpoint_id=checkpoint_id)
+                                    private=private, sizes=sizes, checkpoint_id=checkpoint_id,
+                                    ttl_states=ttl_states)
 
         return PendingSnapshot(body, lambda: shutil.rmtree(local, ignore_errors=True))
 
@@ -382,11 +420,106 @@ class RocksDBKeyedStateBackend(KeyedStateBackend):
 
     def close(self) -> None:  # noqa: D102
         super().close()
+        self._snapshot_filters.clear()
         if self._db is not None:
             self._cfs.clear()
             self._db.close()
             self._db = None  # type: ignore[assignment]
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _stored_transformer(kind: str, ttl: int) -> Callable[[Any, int], Any]:
+    """The TTL transformer of one stored RocksDB value (map entries: ``(key, ttl value)``)."""
+    if kind == "map":
+        entry = ttl_transformer("value", ttl)
+
+        def transform_entry(stored: Any, now: int) -> Any:
+            return None if entry(stored[1], now) is None else stored
+        return transform_entry
+    return ttl_transformer(kind, ttl)
+
+
+def _sweep(cf: rocksdict.Rdict, transform: Callable[[Any, int], Any], now: int,
+           start: bytes | None, limit: int | None) -> bytes | None:
+    """Check up to ``limit`` entries of ``cf`` from ``start``; the key to resume at, or None."""
+    deletes: list[bytes] = []
+    rewrites: list[tuple[bytes, bytes]] = []
+    it = cf.iter()
+    if start is None:
+        it.seek_to_first()
+    else:
+        it.seek(start)
+    done = 0
+    while it.valid() and (limit is None or done < limit):
+        raw = it.value()
+        stored = _loads(raw)
+        new = transform(stored, now)
+        if new is None:
+            deletes.append(it.key())
+        elif new is not stored:
+            rewrites.append((it.key(), _dumps(new)))
+        done += 1
+        it.next()
+    resume = it.key() if it.valid() else None
+    del it
+    for k in deletes:
+        cf.delete(k)
+    for k, v in rewrites:
+        cf[k] = v
+    return resume
+
+
+class _TtlSweeper:
+    """The compaction-filter equivalent of one TTL column family (see the module doc).
+
+    Args:
+        cf: the state's column family.
+        transform: the transformer of stored values.
+        chunk: accesses between sweeps, and entries checked per sweep.
+        now: the TTL clock.
+    """
+
+    def __init__(self, cf: rocksdict.Rdict, transform: Callable[[Any, int], Any], chunk: int,
+                 now: Callable[[], int]) -> None:
+        self._cf = cf
+        self._transform = transform
+        self._chunk = chunk
+        self._now = now
+        self._accesses = 0
+        self._cursor: bytes | None = None
+
+    def on_access(self) -> None:
+        """Count an access; sweep the next chunk every ``chunk`` accesses."""
+        self._accesses += 1
+        if self._accesses >= self._chunk:
+            self._accesses = 0
+            self.sweep()
+
+    def sweep(self) -> None:
+        """Check the next ``chunk`` entries (the current time is read once)."""
+        self._cursor = _sweep(self._cf, self._transform, self._now(), self._cursor, self._chunk)
+
+
+def _drop_expired(path: str, options: RocksDBOptions,
+                  filters: dict[str, Callable[[Any, int], Any]], now: int) -> None:
+    """Delete expired entries from the RocksDB checkpoint at ``path`` and compact it.
+
+    The checkpoint's SST files are hard links; RocksDB never changes a file in
+    place, so the live database is unaffected.
+    """
+    opts = options.to_rocksdict()
+    names = [n for n in rocksdict.Rdict.list_cf(path, opts) if n != "default"]
+    db = rocksdict.Rdict(path, opts, column_families={n: opts for n in names})
+    try:
+        for state_name, transform in filters.items():
+            if _CF_PREFIX + state_name not in names:
+                continue
+            cf = db.get_column_family(_CF_PREFIX + state_name)
+            _sweep(cf, transform, now, None, None)
+            cf.compact_range(None, None)
+            del cf
+    finally:
+        db.close()
 
 
 class _RocksState:

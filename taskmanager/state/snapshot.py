@@ -85,6 +85,7 @@ class KeyedStateHandle:
         private: rocksdb: local file name -> path under ``chk-<n>/``.
         sizes: rocksdb: local file name -> size in bytes (checked on restore).
         checkpoint_id: the checkpoint the snapshot belongs to.
+        ttl_states: names of the states whose values carry TTL timestamps.
     """
 
     backend: str
@@ -97,6 +98,7 @@ class KeyedStateHandle:
     private: dict[str, str] = dataclasses.field(default_factory=dict)
     sizes: dict[str, int] = dataclasses.field(default_factory=dict)
     checkpoint_id: int = 0
+    ttl_states: list[str] = dataclasses.field(default_factory=list)
 
     def shared_files(self) -> list[str]:
         """Paths under ``shared/`` this handle references (for reference counting)."""
@@ -115,6 +117,7 @@ class KeyedStateHandle:
             "private": dict(self.private),
             "sizes": dict(self.sizes),
             "checkpoint_id": self.checkpoint_id,
+            "ttl_states": list(self.ttl_states),
         }
 
     @classmethod
@@ -128,7 +131,8 @@ class KeyedStateHandle:
             offsets={int(g): (int(o[0]), int(o[1])) for g, o in doc.get("offsets", {}).items()},
             shared=dict(doc.get("shared", {})), private=dict(doc.get("private", {})),
             sizes={k: int(v) for k, v in doc.get("sizes", {}).items()},
-            checkpoint_id=int(doc.get("checkpoint_id", 0)))
+            checkpoint_id=int(doc.get("checkpoint_id", 0)),
+            ttl_states=list(doc.get("ttl_states", [])))
 
 
 class PendingSnapshot:
