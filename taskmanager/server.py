@@ -120,13 +120,8 @@ class TaskManager:
                 w.send(("shutdown",))
             except OSError:
                 pass
-        for w in self.workers:
-            try:
-                w.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                w.proc.kill()
-                w.proc.wait()
-            w.conn.close()
+        for w in list(self.workers):
+            _reap(w, graceful=True)
         if self._server is not None:
             self._server.stop(0.5).wait(2)
         self._channel.close()
@@ -200,6 +195,7 @@ class TaskManager:
             w.running.clear()
         for job_id, vertex_id, subtask, attempt in lost:
             self._report_failure(job_id, vertex_id, subtask, attempt, cause)
+        replacement: _Worker | None = None
         try:
             # Withdraw the slot until its new worker (with a new data address) is ready.
             self._register(deadline=time.monotonic() + 30)
@@ -208,10 +204,13 @@ class TaskManager:
         except (ConnectionError, RuntimeError, OSError) as exc:
             if not self._stopped.is_set():
                 log.error("could not replace slot worker %d: %s", w.index, exc)
+            if replacement is not None:
+                _reap(replacement, graceful=False)
             return None
         self.workers[w.index] = replacement
         if self._stopped.is_set():
-            replacement.send(("shutdown",))
+            # stop() may already have gone over the workers: stop this one here.
+            _reap(replacement, graceful=True)
             return None
         try:
             self._register(deadline=time.monotonic() + 30)
@@ -392,6 +391,23 @@ class _Servicer(taskmanager_pb2_grpc.TaskManagerServiceServicer):
     def NotifyCheckpointAborted(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
         self.tm.notify_checkpoint(request.execution.job_id, request.checkpoint_id, False)
         return common_pb2.Empty()
+
+
+def _reap(w: _Worker, graceful: bool) -> None:
+    """Stop a slot worker and wait for it (asking it first when ``graceful``)."""
+    if graceful:
+        try:
+            w.send(("shutdown",))
+        except OSError:
+            pass
+        try:
+            w.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+    if w.proc.poll() is None:
+        w.proc.kill()
+    w.proc.wait()
+    w.conn.close()
 
 
 def _signal_name(code: int | None) -> str:
