@@ -38,6 +38,7 @@ ERROR: Final = 6    # producer -> consumer: the request failed; payload = messag
 DATA_TS: Final = 7  # as DATA, with the record-timestamp column (network.record_timestamps)
 
 _HEADER = struct.Struct("<IBIi")
+_RECV_BUFFER: Final = 1 << 20
 
 
 class ConnectionClosed(ConnectionError):
@@ -52,7 +53,13 @@ class FrameConnection:
         self.sock = sock
         self.peer = peer
         self._send_lock = threading.Lock()
-        self._header = bytearray(_HEADER.size)
+        # Receive buffer: one recv() call usually brings several frames, and
+        # every recv() releases and re-takes the GIL -- a wait of up to the
+        # switch interval while a task thread computes.
+        self._rbuf = bytearray(_RECV_BUFFER)
+        self._rview = memoryview(self._rbuf)
+        self._rstart = 0
+        self._rend = 0
         self.closed = False
 
     def send(self, kind: int, channel: int, arg: int = 0, payload: bytes | memoryview = b"") -> None:
@@ -69,21 +76,47 @@ class FrameConnection:
             else:
                 self.sock.sendall(header)
 
-    def _recv_exact(self, buf: bytearray | memoryview) -> None:
-        view = memoryview(buf)
-        while view:
-            n = self.sock.recv_into(view)
-            if n == 0:
+    def _fill(self, need: int) -> None:
+        """Read until at least ``need`` (<= buffer size) bytes are buffered."""
+        if self._rstart and self._rend + (need - (self._rend - self._rstart)) > len(self._rbuf):
+            # Move the unread bytes to the front.
+            n = self._rend - self._rstart
+            self._rbuf[:n] = self._rview[self._rstart:self._rend]
+            self._rstart, self._rend = 0, n
+        while self._rend - self._rstart < need:
+            got = self.sock.recv_into(self._rview[self._rend:])
+            if got == 0:
                 raise ConnectionClosed(f"connection to {self.peer} closed")
-            view = view[n:]
+            self._rend += got
 
     def recv(self) -> tuple[int, int, int, bytearray]:
         """Receive one frame: ``(kind, channel, arg, payload)``."""
-        self._recv_exact(self._header)
-        length, kind, channel, arg = _HEADER.unpack(self._header)
-        payload = bytearray(length)
-        if length:
-            self._recv_exact(payload)
+        size = _HEADER.size
+        if self._rend - self._rstart < size:
+            self._fill(size)
+        length, kind, channel, arg = _HEADER.unpack_from(self._rbuf, self._rstart)
+        self._rstart += size
+        available = self._rend - self._rstart
+        if length <= available:
+            payload = self._rbuf[self._rstart:self._rstart + length]
+            self._rstart += length
+        elif length <= len(self._rbuf):
+            self._fill(length)
+            payload = self._rbuf[self._rstart:self._rstart + length]
+            self._rstart += length
+        else:
+            # Larger than the buffer: take what is buffered, read the rest in place.
+            payload = bytearray(length)
+            payload[:available] = self._rview[self._rstart:self._rend]
+            self._rstart = self._rend = 0
+            view = memoryview(payload)[available:]
+            while view:
+                got = self.sock.recv_into(view)
+                if got == 0:
+                    raise ConnectionClosed(f"connection to {self.peer} closed")
+                view = view[got:]
+        if self._rstart == self._rend:
+            self._rstart = self._rend = 0
         return kind, channel, arg, payload
 
     def close(self) -> None:
