@@ -27,10 +27,11 @@ test: $(STAMP) ## Run the whole test suite (what CI runs)
 test-fast: $(STAMP) ## Run the tests that start no real cluster processes
 	$(PY) -m pytest -q -m "not slow"
 
-bench: $(STAMP) ## WordCount throughput (ratio to a plain-Python loop), map_batches vs records, windows
+bench: $(STAMP) ## WordCount throughput (ratio to a plain-Python loop), map_batches vs records, windows, checkpoints
 	$(PY) bench/wordcount.py
 	$(PY) bench/map_batches.py
 	$(PY) bench/windows.py --sliding
+	$(PY) bench/checkpoints.py
 
 proto: $(STAMP) ## Regenerate the protobuf/gRPC code from proto/ (needs grpcio-tools)
 	$(PY) -m pip install --quiet 'grpcio-tools>=1.70'
