@@ -7,8 +7,9 @@ code folder of the repository is one of its subpackages:
 import name            folder
 =====================  ======================
 flink_py.common        common/
-flink_py.client        client/ (without client/datastream)
+flink_py.client        client/ (without client/datastream, client/metrics)
 flink_py.datastream    client/datastream/
+flink_py.metrics       client/metrics/
 flink_py.jobmanager    jobmanager/
 flink_py.taskmanager   taskmanager/
 flink_py.proto         proto/ (generated protobuf + gRPC code)
@@ -19,8 +20,9 @@ from setuptools import find_packages, setup
 
 ROOTS = {
     "flink_py.common": ("common", []),
-    "flink_py.client": ("client", ["datastream", "datastream.*"]),
+    "flink_py.client": ("client", ["datastream", "datastream.*", "metrics", "metrics.*"]),
     "flink_py.datastream": ("client/datastream", []),
+    "flink_py.metrics": ("client/metrics", []),
     "flink_py.jobmanager": ("jobmanager", []),
     "flink_py.taskmanager": ("taskmanager", []),
     "flink_py.proto": ("proto", []),
