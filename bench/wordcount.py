@@ -50,6 +50,35 @@ def plain_loop(path: str) -> float:
     return time.perf_counter() - start
 
 
+def same_functions_loop(path: str, batch: int = 4096) -> float:
+    """Seconds the job's own functions take, batch by batch, without any runtime.
+
+    The ceiling for flink-py at parallelism 1: the same split, map, key and
+    reduce calls per record that the job makes, in one thread.
+    """
+    split = lambda line: line.split()  # noqa: E731 - the job's functions, verbatim
+    pair = lambda w: (w, 1)  # noqa: E731
+    key = lambda t: t[0]  # noqa: E731
+    add = lambda a, b: (a[0], a[1] + b[1])  # noqa: E731
+    start = time.perf_counter()
+    state: dict[str, tuple[str, int]] = {}
+    get = state.get
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    for i in range(0, len(lines), batch):
+        words: list[str] = []
+        for line in lines[i:i + batch]:
+            words.extend(split(line))
+        out = []
+        for v in [pair(w) for w in words]:
+            k = key(v)
+            cur = get(k)
+            cur = v if cur is None else add(cur, v)
+            state[k] = cur
+            out.append(cur)
+    return time.perf_counter() - start
+
+
 def flink_run(path: str, parallelism: int, slots: int, taskmanagers: int,
               config: FlinkConfig) -> float:
     """Seconds from ``execute()`` to the finished job on a fresh embedded cluster."""
@@ -85,6 +114,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="flink-py-bench-") as tmp:
         path = os.path.join(tmp, "lines.txt")
         words = write_lines(path, args.lines)
+        ceiling = min(plain_loop(path) for _ in range(2)) / min(
+            same_functions_loop(path) for _ in range(2))
+        print(f"the job's functions alone (no runtime, one thread): ratio {ceiling:.3f} "
+              "to the plain loop -- the ceiling at parallelism 1", flush=True)
         for _ in range(args.repeat):
             for name, p, slots, tms in runs:
                 base = min(plain_loop(path) for _ in range(2))
