@@ -73,6 +73,18 @@ _KIND_MAIL = 98  # wakes the input loop: checkpoint notifications wait in the ta
 #: reported (as a pseudo state) when the task waits for its final checkpoint
 _END_OF_DATA = "END_OF_DATA"
 _AFTER_TASKS_FINISH = "execution.checkpointing.checkpoints-after-tasks-finish"
+#: Flink's window-operator metric of late elements dropped (no late side output).
+_LATE_DROPPED = "numLateRecordsDropped"
+#: Tasks of one slot worker deserialize their chains one at a time: unpickling imports
+#: modules, and two threads importing a package cyclically can see it half-initialized.
+_UNPICKLE_LOCK = threading.Lock()
+
+
+def _unpickle(data: bytes) -> Any:
+    """``cloudpickle.loads`` under the worker-wide deserialization lock."""
+    with _UNPICKLE_LOCK:
+        return cloudpickle.loads(data)
+
 
 def _package_roots() -> tuple[str, ...]:
     import flink_py.client
@@ -193,6 +205,8 @@ class Task:
         self.gate: InputGate | None = None
         self.writers: list[RecordWriter] = []
         self.operators: list[StreamOperator] = []
+        #: operator index -> the chained output feeding it (its input watermark, for metrics)
+        self._chained_into: dict[int, _ChainedOutput] = {}
         self.records_in = 0
         #: Processing-time timers of the chain's operators, fired on this thread.
         self.timers = ProcessingTimeService()
@@ -279,6 +293,42 @@ class Task:
         if self.gate is not None:
             out["maxInputBuffersInUsePerChannel"] = float(
                 max((ch.peak_in_use for ch in self.gate.credits.channels), default=0))
+        out.update(self._watermark_metrics())
+        late = []  # window operators' numLateRecordsDropped, summed over the chain
+        for op in self.operators:
+            group = op.ctx.metric_group if op.ctx is not None else None
+            if group is not None:
+                counter = group.get_metrics().get(group.get_metric_identifier(_LATE_DROPPED))
+                if counter is not None:
+                    late.append(counter.get_count())
+        if late:
+            out[_LATE_DROPPED] = float(sum(late))
+        return out
+
+    def _watermark_metrics(self) -> dict[str, float]:
+        """Flink's ``currentInputWatermark`` (tasks with inputs: what the head operator got,
+        the minimum over its inputs; two inputs add ``currentInput1Watermark`` and
+        ``currentInput2Watermark``) and ``currentOutputWatermark``: the last watermark the task
+        sent downstream, or, without network outputs, the last one its chain's end received."""
+        out: dict[str, float] = {}
+        valves = getattr(self, "_valves", None)
+        input_wm = None
+        if self.gate is not None and valves:
+            both = self._input_valve
+            input_wm = (both if both is not None else valves[min(valves)]).last_output_watermark
+            out["currentInputWatermark"] = float(input_wm)
+            if both is not None:
+                for i, valve in sorted(valves.items()):
+                    out[f"currentInput{i + 1}Watermark"] = float(valve.last_output_watermark)
+        if self.writers:
+            out["currentOutputWatermark"] = float(min(w.last_watermark for w in self.writers))
+        else:  # the watermarks reaching the ends of the chain (sinks)
+            ends = [chained.watermark for i, chained in self._chained_into.items()
+                    if not self.tdd.operators[i].chained_outputs]
+            if ends:
+                out["currentOutputWatermark"] = float(min(ends))
+            elif input_wm is not None:
+                out["currentOutputWatermark"] = float(input_wm)
         return out
 
     def _run(self) -> None:
@@ -323,7 +373,7 @@ class Task:
         ops: list[StreamOperator] = []
         for spec in tdd.operators:
             try:
-                ops.append(cloudpickle.loads(spec.operator))
+                ops.append(_unpickle(spec.operator))
             except Exception as exc:
                 msg = (f"Cannot deserialize operator '{spec.name}' of task "
                        f"{tdd.task_name_with_subtask}: {type(exc).__name__}: {exc}")
@@ -337,7 +387,7 @@ class Task:
             max_buffers = int(tdd.config.get("taskmanager.network.memory.max-buffers-per-channel", 10))
             partition = ResultPartition(key, len(out.consumer_addresses), max_buffers)
             local = [addr == env.data_address for addr in out.consumer_addresses]
-            args = (partition, cloudpickle.loads(out.partitioner), local, out.type_info,
+            args = (partition, _unpickle(out.partitioner), local, out.type_info,
                     tdd.subtask_index, max_rows, self.max_bytes, self.cancelled)
             writer = (CheckedRecordWriter(*args, type_info=out.type_info)
                       if any(local) and is_typed(out.type_info) else RecordWriter(*args))
@@ -348,6 +398,7 @@ class Task:
         # Wire the chain.
         for i, (spec, op) in enumerate(zip(tdd.operators, ops)):
             main: list[Any] = [_ChainedOutput(ops[j]) for j in spec.chained_outputs]
+            self._chained_into.update(zip(spec.chained_outputs, main))
             if is_typed(spec.output_type):  # a chained sink ends the stream: check the type
                 for k, j in enumerate(spec.chained_outputs):
                     if not tdd.operators[j].chained_outputs and j not in writers_by_op:
