@@ -69,7 +69,8 @@ def _column_check(type_info: Any) -> _ColumnCheck | None:
     if bt is BasicType.BOOLEAN:
         return lambda col: set(map(type, col)) == {bool}
     if bt is BasicType.DOUBLE:
-        return lambda col: set(map(type, col)) <= {float, int}
+        # Only floats: an int may not fit a double exactly (the encoding rejects 2**53 + 1).
+        return lambda col: set(map(type, col)) == {float}
     code = _INT_CODES.get(bt)
     return None if code is None else _int_column(code)
 

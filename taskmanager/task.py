@@ -215,7 +215,7 @@ class Task:
         self.thread = threading.Thread(target=self._run, name=tdd.task_name_with_subtask,
                                        daemon=True)
         conf = tdd.config
-        self.max_rows = int(conf.get("taskmanager.network.batch.max-rows", 4096))
+        self.max_rows = int(conf.get("taskmanager.network.batch.max-rows", 1024))
         self.max_bytes = int(conf.get("taskmanager.network.batch.max-bytes", 1 << 20))
         timeout = int(conf.get("execution.buffer-timeout.interval", 100))
         enabled = str(conf.get("execution.buffer-timeout.enabled", "true")).lower() == "true"

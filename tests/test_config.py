@@ -167,7 +167,7 @@ def test_defaults() -> None:
         "taskmanager.network.memory.buffers-per-channel": 2,
         "taskmanager.network.memory.floating-buffers-per-gate": 8,
         "taskmanager.network.memory.max-buffers-per-channel": 10,
-        "taskmanager.network.batch.max-rows": 4096,
+        "taskmanager.network.batch.max-rows": 1024,
         "taskmanager.network.batch.max-bytes": 1024**2,
         "rest.port": 8081,
         "rest.address": "localhost",

@@ -604,7 +604,8 @@ BUFFER_DEBLOAT_TARGET = option(
     _NET + "buffer-debloat.target", _D, "1 s", "Target time to drain in-flight data.")
 BUFFER_DEBLOAT_PERIOD = option(_NET + "buffer-debloat.period", _D, "200 ms", "Debloat period.")
 BATCH_MAX_ROWS = option(
-    "taskmanager.network.batch.max-rows", _I, 4096, "flink-py: max records per Arrow batch.")
+    "taskmanager.network.batch.max-rows", _I, 1024,
+    "flink-py: max records per Arrow batch (about one 32 KiB Flink buffer of small records).")
 BATCH_MAX_BYTES = option(
     "taskmanager.network.batch.max-bytes", _M, "1mb", "flink-py: max bytes per Arrow batch.")
 
