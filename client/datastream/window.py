@@ -792,8 +792,28 @@ class MergingWindowAssigner(WindowAssigner[T, W]):
         """Report the windows among ``windows`` that merge."""
 
 
-class _TumblingWindows(WindowAssigner[Any, TimeWindow]):
+class _EventOrProcessingTime:
+    """Time handling shared by the tumbling, sliding and session assigners."""
+
     _event_time = True
+
+    def _element_time(self, timestamp: int | None,
+                      context: WindowAssigner.WindowAssignerContext) -> int:
+        """The element's event timestamp, or the current processing time."""
+        if not self._event_time:
+            return context.get_current_processing_time()
+        if timestamp is None or timestamp <= MIN_LONG_VALUE:
+            raise RuntimeError(_NO_TIMESTAMP)
+        return timestamp
+
+    def get_default_trigger(self, env: Any = None) -> Trigger:  # noqa: D102
+        return EventTimeTrigger() if self._event_time else ProcessingTimeTrigger()
+
+    def is_event_time(self) -> bool:  # noqa: D102
+        return self._event_time
+
+
+class _TumblingWindows(_EventOrProcessingTime, WindowAssigner[Any, TimeWindow]):
 
     def __init__(self, size: int, offset: int = 0) -> None:
         if size <= 0 or abs(offset) >= size:
@@ -809,19 +829,9 @@ class _TumblingWindows(WindowAssigner[Any, TimeWindow]):
 
     def assign_windows(self, element: Any, timestamp: int,  # noqa: D102
                        context: WindowAssigner.WindowAssignerContext) -> list[TimeWindow]:
-        if self._event_time:
-            if timestamp is None or timestamp <= MIN_LONG_VALUE:
-                raise RuntimeError(_NO_TIMESTAMP)
-        else:
-            timestamp = context.get_current_processing_time()
+        timestamp = self._element_time(timestamp, context)
         start = timestamp - (timestamp - self._offset + self._size) % self._size
         return [TimeWindow(start, start + self._size)]
-
-    def get_default_trigger(self, env: Any = None) -> Trigger:  # noqa: D102
-        return EventTimeTrigger() if self._event_time else ProcessingTimeTrigger()
-
-    def is_event_time(self) -> bool:  # noqa: D102
-        return self._event_time
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._size}, {self._offset})"
@@ -837,9 +847,7 @@ class TumblingProcessingTimeWindows(_TumblingWindows):
     _event_time = False
 
 
-class _SlidingWindows(WindowAssigner[Any, TimeWindow]):
-    _event_time = True
-
+class _SlidingWindows(_EventOrProcessingTime, WindowAssigner[Any, TimeWindow]):
     def __init__(self, size: int, slide: int, offset: int = 0) -> None:
         if size <= 0 or slide <= 0 or abs(offset) >= slide:
             raise ValueError(f"{type(self).__name__} parameters must satisfy "
@@ -858,11 +866,7 @@ class _SlidingWindows(WindowAssigner[Any, TimeWindow]):
 
     def assign_windows(self, element: Any, timestamp: int,  # noqa: D102
                        context: WindowAssigner.WindowAssignerContext) -> list[TimeWindow]:
-        if self._event_time:
-            if timestamp is None or timestamp <= MIN_LONG_VALUE:
-                raise RuntimeError(_NO_TIMESTAMP)
-        else:
-            timestamp = context.get_current_processing_time()
+        timestamp = self._element_time(timestamp, context)
         size, slide = self._size, self._slide
         start = timestamp - (timestamp - self._offset + slide) % slide
         windows = []
@@ -870,12 +874,6 @@ class _SlidingWindows(WindowAssigner[Any, TimeWindow]):
             windows.append(TimeWindow(start, start + size))
             start -= slide
         return windows
-
-    def get_default_trigger(self, env: Any = None) -> Trigger:  # noqa: D102
-        return EventTimeTrigger() if self._event_time else ProcessingTimeTrigger()
-
-    def is_event_time(self) -> bool:  # noqa: D102
-        return self._event_time
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._size}, {self._slide}, {self._offset})"
@@ -899,9 +897,7 @@ class SessionWindowTimeGapExtractor(abc.ABC):
         """The gap in milliseconds."""
 
 
-class _SessionWindows(MergingWindowAssigner[Any, TimeWindow]):
-    _event_time = True
-
+class _SessionWindows(_EventOrProcessingTime, MergingWindowAssigner[Any, TimeWindow]):
     def __init__(self, gap: int | None = None,
                  extractor: SessionWindowTimeGapExtractor | Callable[[Any], int] | None = None
                  ) -> None:
@@ -927,11 +923,7 @@ class _SessionWindows(MergingWindowAssigner[Any, TimeWindow]):
 
     def assign_windows(self, element: Any, timestamp: int,  # noqa: D102
                        context: WindowAssigner.WindowAssignerContext) -> list[TimeWindow]:
-        if self._event_time:
-            if timestamp is None or timestamp <= MIN_LONG_VALUE:
-                raise RuntimeError(_NO_TIMESTAMP)
-        else:
-            timestamp = context.get_current_processing_time()
+        timestamp = self._element_time(timestamp, context)
         gap = self._gap
         if self._extractor is not None:
             gap = int(self._extractor(element))
@@ -943,12 +935,6 @@ class _SessionWindows(MergingWindowAssigner[Any, TimeWindow]):
     def merge_windows(self, windows: Iterable[TimeWindow],  # noqa: D102
                       callback: MergingWindowAssigner.MergeCallback) -> None:
         TimeWindow.merge_windows(windows, callback)
-
-    def get_default_trigger(self, env: Any = None) -> Trigger:  # noqa: D102
-        return EventTimeTrigger() if self._event_time else ProcessingTimeTrigger()
-
-    def is_event_time(self) -> bool:  # noqa: D102
-        return self._event_time
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._gap})"
