@@ -15,20 +15,29 @@ same check here, at the same boundaries and nowhere else:
 
 Operators chained to further operators exchange plain objects, as Python
 functions fused into one PyFlink chain do.
+
+A check only looks at what the producing operator does not already
+guarantee: an operator whose function is an inlinable expression knows, say,
+that it emits 2-tuples whose first field is a field of its checked input
+(:meth:`StreamOperator.output_fact`), so only the second field is checked.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from array import array
 from collections.abc import Callable
+from typing import Any
 
 from flink_py.common.runtime.arrow_codec import BatchCodec
-from flink_py.common.typeinfo import BasicType, BasicTypeInfo, PickledBytesTypeInfo, TupleTypeInfo
+from flink_py.common.typeinfo import (
+    BasicType,
+    BasicTypeInfo,
+    PickledBytesTypeInfo,
+    TupleTypeInfo,
+)
 from flink_py.taskmanager.writer import RecordWriter
 
-__all__ = ["CheckedRecordWriter", "TypeCheckedOutput", "is_typed"]
+__all__ = ["CheckedRecordWriter", "TypeCheckedOutput", "fast_check", "is_typed", "type_fact"]
 
 
 #: array.array typecodes whose range is exactly the Java integer type's.
@@ -49,7 +58,7 @@ def _str_column(col: list[Any]) -> bool:
 
 def _int_column(code: str) -> _ColumnCheck:
     def check(col: list[Any]) -> bool:
-        if set(map(type, col)) != {int}:  # exact int: no bool, float, None
+        if list(map(type, col)) != [int] * len(col):  # exact int: no bool, float, None
             return False
         try:
             array(code, col)  # C range check
@@ -75,13 +84,94 @@ def _column_check(type_info: Any) -> _ColumnCheck | None:
     return None if code is None else _int_column(code)
 
 
-def fast_check(type_info: Any) -> Callable[[list[Any]], bool] | None:
+def _int_range(code: str) -> _ColumnCheck:
+    """Range check of a column known to hold exact ints."""
+    def check(col: list[Any]) -> bool:
+        try:
+            array(code, col)
+        except OverflowError:
+            return False
+        return True
+    return check
+
+
+def type_fact(type_info: Any) -> Any:
+    """What a value that passed the check of ``type_info`` is known to be (see
+    ``common.runtime.inline``): exact ints in range, floats, bools, strs, exact tuples."""
+    if type(type_info) is TupleTypeInfo:
+        return ("tuple", tuple(type_fact(t) for t in type_info.get_field_types()))
+    if type(type_info) is not BasicTypeInfo:
+        return None
+    bt = type_info.get_basic_type()
+    if bt in _INT_CODES:
+        lo, hi = _INT_LIMITS[bt]
+        return ("int", lo, hi)
+    return {BasicType.STRING: ("str",), BasicType.BOOLEAN: ("bool",),
+            BasicType.DOUBLE: ("float",)}.get(bt)
+
+
+#: The ranges of the integer types.
+_INT_LIMITS = {BasicType.BYTE: (-(2**7), 2**7 - 1), BasicType.SHORT: (-(2**15), 2**15 - 1),
+               BasicType.INT: (-(2**31), 2**31 - 1), BasicType.LONG: (-(2**63), 2**63 - 1)}
+
+
+def _residual(type_info: Any, fact: Any) -> _ColumnCheck | None | bool:
+    """The check a value of ``fact`` still needs to fit ``type_info``: True
+    (none), a range check, or None (no fact helps)."""
+    if fact is None or type(type_info) is not BasicTypeInfo:
+        return None
+    if fact == type_fact(type_info) and fact[0] != "int":
+        return True
+    bt = type_info.get_basic_type()
+    if fact[0] == "int" and bt in _INT_CODES:
+        lo, hi = _INT_LIMITS[bt]
+        if fact[1] is not None and fact[2] is not None and lo <= fact[1] and fact[2] <= hi:
+            return True
+        return _int_range(_INT_CODES[bt])
+    return None
+
+
+def _fact_check(type_info: Any, fact: Any) -> Callable[[list[Any]], bool] | None:
+    """A check of only what ``fact`` leaves open, or None."""
+    if fact is None:
+        return None
+    if type(type_info) is TupleTypeInfo:
+        fields = type_info.get_field_types()
+        if fact[0] != "tuple" or len(fact[1]) != len(fields):
+            return None
+        pairs: list[tuple[int, _ColumnCheck]] = []
+        for i, (t, f) in enumerate(zip(fields, fact[1])):
+            residual = _residual(t, f)
+            if residual is None:
+                residual = _column_check(t)
+                if residual is None:
+                    return None
+            if residual is not True:
+                pairs.append((i, residual))  # type: ignore[arg-type]
+
+        def check_fields(records: list[Any]) -> bool:
+            return all(c([r[i] for r in records]) for i, c in pairs)
+
+        return check_fields
+    residual = _residual(type_info, fact)
+    if residual is None:
+        return None
+    if residual is True:
+        return lambda records: True
+    return residual  # type: ignore[return-value]
+
+
+def fast_check(type_info: Any, fact: Any = None) -> Callable[[list[Any]], bool] | None:
     """A cheap sufficient check that records fit ``type_info``, where one exists.
 
     It only ever answers True for batches the Arrow encoding accepts; a False
     means "not sure", and the caller falls back to encoding the batch (which
-    raises the precise error). Covers basic types and tuples of them.
+    raises the precise error). Covers basic types and tuples of them. With a
+    ``fact`` the producer guarantees about every record, only the rest is checked.
     """
+    by_fact = _fact_check(type_info, fact)
+    if by_fact is not None:
+        return by_fact
     single = _column_check(type_info)
     if single is not None:
         return lambda records: bool(records) and single(records)
@@ -94,9 +184,8 @@ def fast_check(type_info: Any) -> Callable[[list[Any]], bool] | None:
     pairs = list(enumerate(checks))
 
     def check(records: list[Any]) -> bool:
-        if not records or set(map(type, records)) != {tuple}:
-            return False
-        if set(map(len, records)) != {n}:
+        k = len(records)
+        if not k or list(map(type, records)) != [tuple] * k or list(map(len, records)) != [n] * k:
             return False
         return all(c([r[i] for r in records]) for i, c in pairs)  # type: ignore[misc]
 
@@ -111,10 +200,10 @@ def is_typed(type_info: Any) -> bool:
 class CheckedRecordWriter(RecordWriter):
     """A RecordWriter of a typed edge with channels inside this worker."""
 
-    def __init__(self, *args: Any, type_info: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, type_info: Any, fact: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.check_codec = self.codec or BatchCodec(type_info)
-        self.fast_check = fast_check(type_info) or _never
+        self.fast_check = fast_check(type_info, fact) or _never
 
     def _flush(self, i: int) -> None:
         records = self.pending[i]
@@ -135,10 +224,10 @@ class TypeCheckedOutput:
     __slots__ = ("codec", "emit_side", "emit_watermark", "emit_watermark_status", "fast_check",
                  "target")
 
-    def __init__(self, target: Any, type_info: Any) -> None:
+    def __init__(self, target: Any, type_info: Any, fact: Any = None) -> None:
         self.target = target
         self.codec = BatchCodec(type_info)
-        self.fast_check = fast_check(type_info) or _never
+        self.fast_check = fast_check(type_info, fact) or _never
         self.emit_side = target.emit_side
         self.emit_watermark = target.emit_watermark
         self.emit_watermark_status = target.emit_watermark_status

@@ -34,7 +34,6 @@ from collections.abc import Callable
 from typing import Any
 
 import cloudpickle
-
 from flink_py.common.runtime.arrow_codec import BatchCodec, deserialize
 from flink_py.common.runtime.deployment import EndOfPartition, TaskDeploymentDescriptor
 from flink_py.taskmanager import task_checkpoints as checkpoints
@@ -46,7 +45,12 @@ from flink_py.taskmanager.network.events import (
     WatermarkEvent,
     WatermarkStatusEvent,
 )
-from flink_py.taskmanager.network.gate import KIND_DATA, KIND_ERROR, KIND_EVENT, InputGate
+from flink_py.taskmanager.network.gate import (
+    KIND_DATA,
+    KIND_ERROR,
+    KIND_EVENT,
+    InputGate,
+)
 from flink_py.taskmanager.network.partition import ResultPartition
 from flink_py.taskmanager.network.record_timestamps import (
     TimestampedBuffer,
@@ -60,8 +64,17 @@ from flink_py.taskmanager.operators.base import (
     StreamOperator,
     TwoInputStreamOperator,
 )
-from flink_py.taskmanager.operators.timers import LONG_MAX, LONG_MIN, ProcessingTimeService
-from flink_py.taskmanager.output_types import CheckedRecordWriter, TypeCheckedOutput, is_typed
+from flink_py.taskmanager.operators.timers import (
+    LONG_MAX,
+    LONG_MIN,
+    ProcessingTimeService,
+)
+from flink_py.taskmanager.output_types import (
+    CheckedRecordWriter,
+    TypeCheckedOutput,
+    is_typed,
+    type_fact,
+)
 from flink_py.taskmanager.writer import RecordWriter
 
 __all__ = ["Task", "TaskFailure"]
@@ -379,6 +392,11 @@ class Task:
                        f"{tdd.task_name_with_subtask}: {type(exc).__name__}: {exc}")
                 raise TaskFailure(msg, traceback.format_exc()) from exc
         self.operators = ops
+        if ops and tdd.inputs:  # records of a typed network input fit its type exactly
+            types = [g.type_info for g in tdd.inputs]
+            if all(is_typed(t) and t == types[0] for t in types) \
+                    and all(g.input_index == 0 for g in tdd.inputs):
+                ops[0].input_fact = type_fact(types[0])
         max_rows = self.max_rows
         # Output writers, one per outgoing edge.
         writers_by_op: dict[int, list[tuple[str | None, RecordWriter]]] = {}
@@ -389,7 +407,8 @@ class Task:
             local = [addr == env.data_address for addr in out.consumer_addresses]
             args = (partition, _unpickle(out.partitioner), local, out.type_info,
                     tdd.subtask_index, max_rows, self.max_bytes, self.cancelled)
-            writer = (CheckedRecordWriter(*args, type_info=out.type_info)
+            fact = ops[out.source_operator].output_fact() if out.side_output is None else None
+            writer = (CheckedRecordWriter(*args, type_info=out.type_info, fact=fact)
                       if any(local) and is_typed(out.type_info) else RecordWriter(*args))
             env.registry.register(partition)
             self.writers.append(writer)
@@ -402,7 +421,7 @@ class Task:
             if is_typed(spec.output_type):  # a chained sink ends the stream: check the type
                 for k, j in enumerate(spec.chained_outputs):
                     if not tdd.operators[j].chained_outputs and j not in writers_by_op:
-                        main[k] = TypeCheckedOutput(main[k], spec.output_type)
+                        main[k] = TypeCheckedOutput(main[k], spec.output_type, op.output_fact())
                         self._writer_operators[id(main[k])] = spec.name
             side: dict[str, list[Any]] = {}
             for tag, writer in writers_by_op.get(i, []):
@@ -788,7 +807,7 @@ class Task:
         for op in self.operators:
             try:
                 op.close()
-            except Exception:  # noqa: BLE001 - best effort on the failure path
+            except Exception:
                 log.debug("close failed during dispose", exc_info=True)
         if self.gate is not None:
             self.gate.release()
@@ -821,10 +840,25 @@ class Task:
 
 
 def _user_traceback(exc: BaseException) -> str:
-    """The traceback without flink-py's own frames."""
+    """The traceback without flink-py's own frames.
+
+    Operator loops generated with a user expression written into them
+    (``common.runtime.inline``) are named ``<flink-py ... loop from FILE:LINE>``;
+    a failure inside one shows as a frame of the user's function at FILE:LINE.
+    """
     all_frames = traceback.extract_tb(exc.__traceback__)
-    frames = [f for f in all_frames
-              if not os.path.abspath(f.filename).startswith(_PACKAGE_ROOTS)] or all_frames
+    frames: list[traceback.FrameSummary] = []
+    for i, f in enumerate(all_frames):
+        if f.filename.startswith("<flink-py "):
+            origin = f.filename.rstrip(">").partition(" loop from ")[2]
+            path, _, line = origin.rpartition(":")
+            rest = all_frames[i + 1:]
+            if path and line.isdigit() and all(
+                    os.path.abspath(g.filename).startswith(_PACKAGE_ROOTS) for g in rest):
+                frames.append(traceback.FrameSummary(path, int(line), "<lambda> (inlined)"))
+        elif not os.path.abspath(f.filename).startswith(_PACKAGE_ROOTS):
+            frames.append(f)
+    frames = frames or all_frames
     lines = ["Traceback (most recent call last):\n"]
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)

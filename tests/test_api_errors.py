@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from flink_py.client.cluster_client import JobExecutionException
 from flink_py.common import Types
 from flink_py.datastream import (
@@ -14,6 +13,7 @@ from flink_py.datastream import (
     ProcessFunction,
     StreamExecutionEnvironment,
 )
+
 from tests.api_support import (
     by_value,
     cluster_env,  # noqa: F401 - fixture
@@ -99,4 +99,41 @@ def test_wrong_output_type_names_operator_value_and_declared_type() -> None:
     with pytest.raises(JobExecutionException,
                        match=r"in operator 'Parser': TypeMismatchError: Value 'x' \(str\) does "
                              r"not match the declared type INT"):
+        list(ds.execute_and_collect())
+
+
+def test_a_failing_inlined_lambda_shows_the_users_line() -> None:
+    env = _env(1)
+    ds = env.from_collection([(1, 2), (3,)]).map(lambda t: t[1]).name("Second")  # THE LINE
+    with pytest.raises(JobExecutionException,
+                       match=r"in operator 'Second': IndexError: tuple index out of range") as err:
+        list(ds.execute_and_collect())
+    tb = err.value.user_traceback
+    assert "test_api_errors.py" in tb and "<lambda> (inlined)" in tb
+    assert "# THE LINE" in tb  # the user's source line, read from the file
+    assert "<flink-py" not in tb
+
+
+def test_inlined_map_output_is_still_checked_at_a_local_channel() -> None:
+    # (x, 1) is known to be a 2-tuple with an INT second field; the first field
+    # still has to be checked against STRING.
+    env = _env(1)
+    ds = (env.from_collection([1, 2, 3])
+          .map(lambda x: (x, 1), output_type=Types.TUPLE([Types.STRING(), Types.INT()]))
+          .name("Pair")
+          .key_by(lambda t: t[0]).reduce(lambda a, b: (a[0], a[1] + b[1])))
+    with pytest.raises(JobExecutionException,
+                       match=r"in operator 'Pair': TypeMismatchError: Value 1 \(int\)"):
+        list(ds.execute_and_collect())
+
+
+def test_an_inlined_reduce_leaving_the_int_range_fails() -> None:
+    # The sum of two INTs is an int but may not fit INT: the range is still checked
+    # where the reduce's output ends the chain.
+    env = _env(1)
+    pairs = Types.TUPLE([Types.STRING(), Types.INT()])
+    ds = (env.from_collection([("k", 2**30)] * 3, type_info=pairs)
+          .key_by(lambda t: t[0]).reduce(lambda a, b: (a[0], a[1] + b[1])).name("Adder"))
+    with pytest.raises(JobExecutionException,
+                       match=r"in operator 'Adder': TypeMismatchError: Value 2147483648"):
         list(ds.execute_and_collect())

@@ -28,6 +28,7 @@ from itertools import compress, repeat
 from operator import eq
 from typing import Any, ClassVar
 
+from flink_py.common.runtime.inline import map_loop
 from flink_py.common.runtime.keygroups import KeyGroupCache, check_max_parallelism
 
 #: Key types whose Python equality agrees with their Java hash equality.
@@ -281,7 +282,7 @@ class _RoundRobin(Partitioner):
         first = self._next + 1  # channel of batch[0]
         # Record i goes to (first + i) % n, so channel c receives the slice
         # starting at (c - first) % n with stride n: C-speed, order kept.
-        for c in range(n if size >= n else size):
+        for c in range(min(n, size)):
             ch = (first + c) % n
             out[ch].extend(batch[c::n])
         self._next = (self._next + size) % n
@@ -383,6 +384,13 @@ class KeyGroupStreamPartitioner(Partitioner):
         self.key_selector: Callable[[Any], Any] = key_selector
         self._max_parallelism: int = check_max_parallelism(max_parallelism)
         self._cache: KeyGroupCache | None = None
+        #: ``loop(batch, key_selector) -> keys``, the selector inlined if it can be
+        self._keys_of: Callable[[list[Any], Any], list[Any]] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_keys_of"] = None  # generated code: made again after unpickling
+        return state
 
     @property
     def max_parallelism(self) -> int:
@@ -403,6 +411,7 @@ class KeyGroupStreamPartitioner(Partitioner):
     def _reset(self) -> None:
         super()._reset()
         self._cache = None
+        self._keys_of = None
 
     def setup(self, num_channels: int, sender_index: int = 0) -> None:
         """Create the key → channel cache for ``num_channels`` receivers.
@@ -432,7 +441,10 @@ class KeyGroupStreamPartitioner(Partitioner):
             return
         if not batch:
             return
-        keys = list(map(self.key_selector, batch))
+        keys_of = self._keys_of
+        if keys_of is None:
+            keys_of = self._keys_of = map_loop(self.key_selector, "key selector")
+        keys = keys_of(batch, self.key_selector)
         if _EXACT_KEY_TYPES.issuperset(map(type, keys)):
             # Exact str/int/bytes keys may use the memo directly (a bool or
             # float key could equal an int entry with a different Java hash).

@@ -90,10 +90,18 @@ class StreamOperator:
     chaining_strategy = "ALWAYS"
     #: The user function whose open/close lifecycle this operator drives.
     user_function: Any = None
+    #: What every input record is known to be (``common.runtime.inline`` facts): set
+    #: by the task when the input arrives through a type-checked network edge.
+    input_fact: Any = None
 
     def __init__(self) -> None:
         self.output: Output = None  # type: ignore[assignment]
         self.ctx: OperatorContext = None  # type: ignore[assignment]
+
+    def output_fact(self) -> Any:
+        """What every main-output record is known to be (None: nothing), so a
+        type check downstream can skip it (``taskmanager.output_types``)."""
+        return None
 
     def setup(self, ctx: OperatorContext, output: Output) -> None:
         """Bind the operator to its task before :meth:`open`."""

@@ -1,13 +1,37 @@
-"""Stateless record-at-a-time operators: map, flat_map, filter."""
+"""Stateless record-at-a-time operators: map, flat_map, filter.
+
+A one-expression function (``lambda w: (w, 1)``) is written into the
+operator's loop instead of being called per record (see :mod:`flink_py.common.runtime.inline`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flink_py.common.runtime.inline import (
+    compile_loop,
+    inline_expression,
+    map_loop,
+    result_fact,
+)
 from flink_py.datastream.functions import resolve
 from flink_py.taskmanager.operators.base import StreamOperator
 
 __all__ = ["FilterOperator", "FlatMapOperator", "MapOperator"]
+
+
+_FLAT_MAP = """\
+def loop(values, f):
+    out = []
+    extend = out.extend
+    for v in values:
+        r = {call}
+        if r is not None:
+            extend(r)
+    return out
+"""
+
+_FILTER = "def loop(values, f):\n    return [v for v in values if {call}]\n"
 
 
 class MapOperator(StreamOperator):
@@ -16,10 +40,18 @@ class MapOperator(StreamOperator):
     def __init__(self, func: Any) -> None:
         super().__init__()
         self.func, self.user_function = resolve(func, "map")
+        self._loop: Any = None
 
-    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
-        f = self.func
-        self.output.emit([f(v) for v in values], timestamps)
+    def open(self) -> None:
+        super().open()
+        self._loop = map_loop(self.func)
+
+    def output_fact(self) -> Any:
+        expr = inline_expression(self.func, 1)
+        return None if expr is None else result_fact(expr, (self.input_fact,))
+
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
+        self.output.emit(self._loop(values, self.func), timestamps)
 
 
 class FlatMapOperator(StreamOperator):
@@ -28,19 +60,20 @@ class FlatMapOperator(StreamOperator):
     def __init__(self, func: Any) -> None:
         super().__init__()
         self.func, self.user_function = resolve(func, "flat_map")
+        self._loop: Any = None
 
-    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
+    def open(self) -> None:
+        super().open()
+        self._loop = compile_loop(self.func, "flat_map", _FLAT_MAP)
+
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
         f = self.func
-        out: list[Any] = []
-        extend = out.extend
         if timestamps is None:
-            for v in values:
-                r = f(v)
-                if r is not None:
-                    extend(r)
-            self.output.emit(out, None)
+            self.output.emit(self._loop(values, f), None)
             return
+        out: list[Any] = []
         out_ts: list[int] = []
+        extend = out.extend
         for v, ts in zip(values, timestamps):
             r = f(v)
             if r is not None:
@@ -56,11 +89,16 @@ class FilterOperator(StreamOperator):
     def __init__(self, func: Any) -> None:
         super().__init__()
         self.func, self.user_function = resolve(func, "filter")
+        self._loop: Any = None
 
-    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
+    def open(self) -> None:
+        super().open()
+        self._loop = compile_loop(self.func, "filter", _FILTER)
+
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
         f = self.func
         if timestamps is None:
-            self.output.emit([v for v in values if f(v)], None)
+            self.output.emit(self._loop(values, f), None)
             return
         kept = [(v, t) for v, t in zip(values, timestamps) if f(v)]
         self.output.emit([v for v, _ in kept], [t for _, t in kept])

@@ -15,6 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 from flink_py.common.runtime.config import FlinkConfig
+from flink_py.common.runtime.inline import (
+    InlineExpression,
+    inline_expression,
+    join_facts,
+    result_fact,
+)
 from flink_py.common.runtime.keygroups import key_group_range_for_operator_index
 from flink_py.datastream.functions import RuntimeContext, resolve
 from flink_py.datastream.state import ValueStateDescriptor
@@ -29,8 +35,6 @@ __all__ = [
     "KeyedMapOperator",
     "ReduceOperator",
 ]
-
-_MISSING = object()
 
 
 class AbstractKeyedOperator(StreamOperator):
@@ -58,10 +62,10 @@ class AbstractKeyedOperator(StreamOperator):
                                                         ctx.subtask_index)
         return create_keyed_state_backend(config, ctx.max_parallelism, key_groups)
 
-    def runtime_context(self) -> RuntimeContext:  # noqa: D102
+    def runtime_context(self) -> RuntimeContext:
         return self.ctx.runtime_context(keyed_state_store=self.backend)
 
-    def open(self) -> None:  # noqa: D102
+    def open(self) -> None:
         self.backend = self.create_keyed_state_backend()
         self.timer_service = InternalTimerService(self.backend, self.ctx.processing_time_service,
                                                   self)
@@ -85,7 +89,7 @@ class AbstractKeyedOperator(StreamOperator):
     def on_processing_time(self, timestamp: int, key: Any) -> None:
         """A processing-time timer fired (operators with user timers override this)."""
 
-    def close(self) -> None:  # noqa: D102
+    def close(self) -> None:
         try:
             super().close()
             for fn in self._key_functions:
@@ -96,35 +100,53 @@ class AbstractKeyedOperator(StreamOperator):
 
 
 class ReduceOperator(AbstractKeyedOperator):
-    """``KeyedStream.reduce`` (also ``sum``/``min``/``max``/``min_by``/``max_by``)."""
+    """``KeyedStream.reduce`` (also ``sum``/``min``/``max``/``min_by``/``max_by``).
+
+    The record loop is generated once per operator (:func:`_reduce_loop`),
+    with a one-expression key selector or reduce function written into it
+    (:mod:`flink_py.common.runtime.inline`) instead of called, and the state's dict read and written
+    directly while the backend offers it.
+    """
 
     def __init__(self, key_selector: Any, func: Any, batch_mode: bool = False) -> None:
         super().__init__(key_selector)
         self.func, self.user_function = resolve(func, "reduce")
         self.batch_mode = batch_mode
+        self._loop: Any = None
 
-    def open(self) -> None:  # noqa: D102
+    def open(self) -> None:
         super().open()
         self.batch_mode = self.batch_mode or self.ctx.runtime_mode == "BATCH"
         self.state = self.backend.get_internal_value_state(
             ValueStateDescriptor("_reduce_state", None))
+        self._loop = self._compile_loop()
 
-    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
-        key_of = self.key_selector
-        reduce = self.func
-        get, put = self.state.batch_accessors()
-        out: list[Any] = []
-        append = out.append
-        for v in values:
-            k = key_of(v)
-            cur = get(k, _MISSING)
-            cur = v if cur is _MISSING else reduce(cur, v)
-            put(k, cur)
-            append(cur)
+    def _compile_loop(self) -> Any:
+        return _reduce_loop(inline_expression(self.key_selector, 1),
+                            inline_expression(self.func, 2))
+
+    def output_fact(self) -> Any:
+        """An output is an input record or ``func(previous output, input)``."""
+        expr = inline_expression(self.func, 2)
+        if expr is None or self.input_fact is None:
+            return None
+        known = self.input_fact
+        for _ in range(4):  # to a fixed point: bounds widen at most once
+            widened = join_facts(known, result_fact(expr, (known, self.input_fact)))
+            if widened == known:
+                return known
+            known = widened
+        return None
+
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
+        state = self.state
+        table = state.batch_table()
+        out = self._loop(values, table, None if table is not None else state.batch_accessors(),
+                         self.key_selector, self.func)
         if not self.batch_mode:
             self.output.emit(out, timestamps)
 
-    def end_input(self) -> None:  # noqa: D102
+    def end_input(self) -> None:
         super().end_input()
         if self.batch_mode:
             final = [v for _, v in self.state.items_internal()]
@@ -145,43 +167,58 @@ class TupleSumOperator(ReduceOperator):
         super().__init__(key_selector, func)
         self.arity = arity
         self.position = position
-        self._loop: Any = None
 
-    def open(self) -> None:  # noqa: D102
-        super().open()
-        self._loop = _tuple_sum_loop(self.arity, self.position)
-
-    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
-        get, put = self.state.batch_accessors()
-        out = self._loop(values, self.key_selector, get, put, self.func, _MISSING)
-        if not self.batch_mode:
-            self.output.emit(out, timestamps)
+    def _compile_loop(self) -> Any:
+        n, i = self.arity, self.position
+        fields = ", ".join(f"cur[{j}] + v[{j}]" if j == i else f"cur[{j}]" for j in range(n))
+        guarded = (f"(({fields},) if type(cur) is tuple and type(v) is tuple "
+                   f"and len(v) == {n} and len(cur) == {n} else reduce(cur, v))")
+        return _reduce_loop(inline_expression(self.key_selector, 1), None,
+                            reduce_source=guarded, name=f"tuple sum {n}/{i}")
 
 
-def _tuple_sum_loop(arity: int, position: int) -> Any:
-    """Compile the record loop of :class:`TupleSumOperator` for ``(arity, position)``."""
-    fields = ", ".join(f"cur[{j}] + v[{j}]" if j == position else f"cur[{j}]"
-                       for j in range(arity))
+def _reduce_loop(key: InlineExpression | None, reduce: InlineExpression | None,
+                 reduce_source: str | None = None, name: str = "reduce") -> Any:
+    """Generate the record loop of a rolling reduce.
+
+    ``loop(values, table, accessors, key_of, reduce) -> outputs``: with the
+    state's dict as ``table`` it reads and writes it directly, else it uses
+    the ``(get, put)`` pair ``accessors``. A stored ``None`` counts as no
+    value, as a null does in Flink's reducing state.
+    """
+    namespace: dict[str, Any] = {}
+    key_src = "key_of(v)"
+    if key is not None:
+        key.bind(namespace, "_kk")
+        key_src = key.render("v", prefix="_kk")
+    if reduce_source is None:
+        reduce_source = "reduce(cur, v)"
+        if reduce is not None:
+            reduce.bind(namespace, "_rk")
+            reduce_source = reduce.render("cur", "v", prefix="_rk")
+    body = (
+        "        for v in values:\n"
+        f"            k = {key_src}\n"
+        "            cur = get(k)\n"
+        f"            cur = v if cur is None else {reduce_source}\n"
+        "            {store}\n"
+        "            append(cur)\n"
+    )
     src = (
-        "def loop(values, key_of, get, put, slow, missing):\n"
+        "def loop(values, table, accessors, key_of, reduce):\n"
         "    out = []\n"
         "    append = out.append\n"
-        "    for v in values:\n"
-        "        k = key_of(v)\n"
-        "        cur = get(k, missing)\n"
-        "        if cur is missing:\n"
-        "            cur = v\n"
-        f"        elif type(cur) is tuple and type(v) is tuple and len(v) == {arity} "
-        f"and len(cur) == {arity}:\n"
-        f"            cur = ({fields},)\n"
-        "        else:\n"
-        "            cur = slow(cur, v)\n"
-        "        put(k, cur)\n"
-        "        append(cur)\n"
-        "    return out\n"
+        "    if table is not None:\n"
+        "        get = table.get\n"
+        + body.replace("{store}", "table[k] = cur")
+        + "    else:\n"
+        "        get, put = accessors\n"
+        + body.replace("{store}", "put(k, cur)")
+        + "    return out\n"
     )
-    namespace: dict[str, Any] = {}
-    exec(compile(src, f"<tuple sum {arity}/{position}>", "exec"), namespace)  # noqa: S102
+    where = next((e for e in (reduce, key) if e is not None), None)
+    origin = f" from {where.filename}:{where.lineno}" if where is not None else ""
+    exec(compile(src, f"<flink-py {name} loop{origin}>", "exec"), namespace)  # noqa: S102
     return namespace["loop"]
 
 
@@ -200,7 +237,7 @@ class KeyedMapOperator(_KeyedRecordOperator):
 
     method = "map"
 
-    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
         key_of, f, backend = self.key_selector, self.func, self.backend
         out: list[Any] = []
         append = out.append
@@ -215,7 +252,7 @@ class KeyedFlatMapOperator(_KeyedRecordOperator):
 
     method = "flat_map"
 
-    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
         key_of, f, backend = self.key_selector, self.func, self.backend
         out: list[Any] = []
         out_ts: list[int] | None = None if timestamps is None else []
@@ -235,7 +272,7 @@ class KeyedFilterOperator(_KeyedRecordOperator):
 
     method = "filter"
 
-    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
+    def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
         key_of, f, backend = self.key_selector, self.func, self.backend
         keep = []
         for v in values:

@@ -77,6 +77,12 @@ class InternalValueState(Protocol):
         written); they must not be kept across batches.
         """
 
+    def batch_table(self) -> dict[Any, Any] | None:
+        """The dict of every (key, value) pair, to read and write directly
+        until the caller's current batch ends -- or None when the backend has
+        no such dict at the moment (then use :meth:`batch_accessors`).
+        """
+
 
 class KeyedStateBackend(KeyedStateStore):
     """All keyed state of one operator instance.

@@ -243,6 +243,11 @@ class _HeapState:
             return self._raw
         return self.get_internal, self.put_internal
 
+    def batch_table(self) -> dict[Any, Any] | None:
+        """The table itself while no snapshot is in flight (see the protocol)."""
+        table = self._table
+        return table if table.cow is None else None
+
     def _own(self) -> Any:
         """The current key, its value made private if a snapshot is being written."""
         key = self._backend.current_key

@@ -552,6 +552,10 @@ class _RocksState:
         """``(get_internal, put_internal)``: RocksDB has no faster per-batch path."""
         return self.get_internal, self.put_internal
 
+    def batch_table(self) -> dict[Any, Any] | None:
+        """None: the values live in RocksDB, not in a dict."""
+        return None
+
     def items_internal(self) -> Iterator[tuple[Any, Any]]:
         """Every (key, value) pair."""
         key_of = self._backend.key_of
