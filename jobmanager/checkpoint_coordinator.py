@@ -24,8 +24,11 @@ once every subtask finished -- Flink's ``FinishedOperatorSubtaskState`` and
 instead of running them again. A task that reached the end of its data
 (:meth:`CheckpointCoordinator.on_end_of_data`) waits for one more checkpoint,
 its *final checkpoint*; one is triggered at once rather than after the
-interval. With the option off, no checkpoint is triggered once a task
-finished (Flink before 1.14).
+interval. The task keeps waiting until a checkpoint triggered after its report
+completes or it finished: when that checkpoint is aborted (declined, expired,
+or a task finished before acknowledging it), the next one is triggered at once
+too. With the option off, no checkpoint is triggered once a task finished
+(Flink before 1.14).
 
 The ``operators`` document of a completed checkpoint (and of ``_metadata``)::
 
@@ -280,6 +283,8 @@ class _Pending:
     savepoint: SavepointOptions | None = None
     #: tasks already finished when the checkpoint was triggered
     finished: frozenset[TaskId] = frozenset()
+    #: tasks waiting for their final checkpoint when it was triggered (it is theirs)
+    final_for: frozenset[TaskId] = frozenset()
 
 
 class CheckpointCoordinator:
@@ -309,8 +314,9 @@ class CheckpointCoordinator:
             for t in self.tasks}
         #: tasks FINISHED in the running attempt (cleared on failover)
         self.finished: set[TaskId] = set()
-        #: a task reached the end of its data: trigger its final checkpoint at once
-        self._final_requested = False
+        #: tasks that reported the end of their data and still wait for their final
+        #: checkpoint: one triggered after the report must complete (or the task finish)
+        self.awaiting_final: set[TaskId] = set()
         self.next_id = 1
         self.pending: dict[int, _Pending] = {}
         self.completed: list[CompletedCheckpoint] = []
@@ -368,8 +374,17 @@ class CheckpointCoordinator:
     def on_end_of_data(self, task: TaskId) -> None:
         """``task`` processed all its input and waits for its final checkpoint: the next
         checkpoint is triggered as soon as it may be, not after the interval."""
-        if self.config.final_checkpoint:
-            self._final_requested = True
+        if self.config.final_checkpoint and task not in self.finished:
+            self.awaiting_final.add(task)
+
+    def final_checkpoint_due(self) -> bool:
+        """A task waits for its final checkpoint and no pending checkpoint is one
+        triggered after its end of data (none yet, or it was aborted)."""
+        covered: set[TaskId] = set()
+        for p in self.pending.values():
+            if p.savepoint is None:
+                covered |= p.final_for
+        return bool(self.awaiting_final - covered)
 
     def on_tick(self, now: float, all_running: bool) -> list[Any]:
         """Expire slow checkpoints and trigger the next one when due.
@@ -390,7 +405,8 @@ class CheckpointCoordinator:
         if len(self.finished) >= len(self.tasks):
             return effects
         assert cfgv.interval_ms is not None
-        if (now - self._last_trigger) * 1000 < cfgv.interval_ms and not self._final_requested:
+        if (now - self._last_trigger) * 1000 < cfgv.interval_ms \
+                and not self.final_checkpoint_due():
             return effects
         if self._last_completion is not None and \
                 (now - self._last_completion) * 1000 < cfgv.min_pause_ms:
@@ -405,10 +421,11 @@ class CheckpointCoordinator:
         self.next_id += 1
         if savepoint is None:
             self._last_trigger = now
-            self._final_requested = False
         finished = frozenset(self.finished)
         waiting = {t for t in self.tasks if t not in finished}
-        self.pending[cid] = _Pending(cid, now, waiting, savepoint=savepoint, finished=finished)
+        final_for = frozenset(self.awaiting_final) if savepoint is None else frozenset()
+        self.pending[cid] = _Pending(cid, now, waiting, savepoint=savepoint, finished=finished,
+                                     final_for=final_for)
         return [TriggerCheckpoint(cid, int(now * 1000), self.tasks_to_trigger(), savepoint)]
 
     def trigger_savepoint(self, now: float, options: SavepointOptions) -> tuple[int, list[Any]]:
@@ -467,6 +484,7 @@ class CheckpointCoordinator:
             self.savepoint_results[checkpoint_id] = (path, "")
             return [NotifyCheckpoint(checkpoint_id, self.tasks)] if p.savepoint.stop else []
         self.add_completed(CompletedCheckpoint(checkpoint_id, p.operators, path))
+        self.awaiting_final -= p.final_for  # their final checkpoint completed
         self.num_completed += 1
         self.consecutive_failures = 0
         self._last_completion = now
@@ -492,8 +510,10 @@ class CheckpointCoordinator:
 
     def on_task_finished(self, task: TaskId) -> list[Any]:
         """A task finished: checkpoints still waiting for it cannot complete (not counted);
-        later checkpoints record it as finished."""
+        later checkpoints record it as finished. Tasks still waiting for their final
+        checkpoint get another one at once (:meth:`final_checkpoint_due`)."""
         self.finished.add(task)
+        self.awaiting_final.discard(task)
         effects: list[Any] = []
         for cid, p in list(self.pending.items()):
             if task in p.waiting:
@@ -508,7 +528,7 @@ class CheckpointCoordinator:
                 self.savepoint_results[cid] = ("", f"Savepoint {cid} was abandoned: {reason}")
         self.pending.clear()
         self.finished.clear()  # every task is deployed again (finished ones as finished)
-        self._final_requested = False
+        self.awaiting_final.clear()
         return []
 
     def _abort(self, checkpoint_id: int, reason: str, counted: bool) -> list[Any]:

@@ -253,9 +253,10 @@ class Task:
         self._wait_final = str(conf.get(_AFTER_TASKS_FINISH, "false")).lower() == "true"
         #: end of data reached (operators ended, EndOfData sent downstream)
         self._ended_data = False
-        #: waiting for the final checkpoint; its id once the task took it
+        #: waiting for the final checkpoint; the ids of the checkpoints taken since (not
+        #: aborted): the first of them to complete (or a later one) is the final one
         self._awaiting_final = False
-        self._final_id: int | None = None
+        self._final_ids: set[int] = set()
         #: per input channel: EndOfData's drain flag once delivered
         self._end_of_data: list[bool | None] = []
         restore = tdd.restore or {}
@@ -703,11 +704,12 @@ class Task:
                 checkpoints.notify_checkpoint_complete(self.operators, item[1])
                 if self._stopping is not None and self._stopping[0] == item[1]:
                     self._stopping[1] = True
-                if self._final_id is not None and item[1] >= self._final_id:
+                if self._final_ids and item[1] >= min(self._final_ids):
                     self._awaiting_final = False  # the final checkpoint completed
             elif item[0] == "abort":
-                if self._final_id == item[1]:
-                    self._final_id = None  # the next checkpoint taken is the final one
+                # An aborted one is not final; one taken since (the abort can arrive after
+                # the next trigger) or the next one taken is.
+                self._final_ids.discard(item[1])
                 if self._stopping is not None and self._stopping[0] == item[1]:
                     self._stopping = None  # the savepoint failed: the source resumes
                 if self._barriers is not None:
@@ -732,8 +734,8 @@ class Task:
         """Aligned (or triggered): pre-barrier work, forward the barrier, snapshot, upload."""
         tdd = self.tdd
         cid = barrier.checkpoint_id
-        if self._awaiting_final and self._final_id is None:
-            self._final_id = cid
+        if self._awaiting_final:
+            self._final_ids.add(cid)
         for op in self.operators:
             hook = getattr(op, "prepare_snapshot_pre_barrier", None)
             if hook is not None:

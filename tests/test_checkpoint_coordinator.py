@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
+from types import SimpleNamespace
 
 import cloudpickle
 import pytest
 
 from flink_py.common.runtime.config import FlinkConfig
+from flink_py.common.runtime.deployment import TaskDeploymentDescriptor
 from flink_py.common.runtime.jobgraph import ChainedOperator, JobEdge, JobGraph, JobVertex
 from flink_py.common.runtime.partitioners import KeyGroupStreamPartitioner
 from flink_py.jobmanager.checkpoint_coordinator import (
@@ -39,6 +42,7 @@ from flink_py.jobmanager.restart_strategy import (
 )
 from flink_py.taskmanager.network.barrier_handler import BarrierHandler
 from flink_py.taskmanager.network.events import CheckpointBarrier
+from flink_py.taskmanager.task import Task
 
 TASKS = [("src", 0), ("src", 1), ("red", 0), ("red", 1)]
 SOURCES = [("src", 0), ("src", 1)]
@@ -373,3 +377,120 @@ def test_job_master_triggers_the_final_checkpoint_when_a_task_ends_its_data() ->
     del graph.config["execution.checkpointing.interval"]
     JobMaster(graph, 0.0)
     assert graph.config["execution.checkpointing.checkpoints-after-tasks-finish"] == "false"
+
+
+def _final_coordinator(**kw: object) -> CheckpointCoordinator:
+    cfg = CheckpointConfigValues(**{"interval_ms": 60_000, "directory": "/tmp/x", **kw})  # type: ignore[arg-type]
+    return CheckpointCoordinator(cfg, TASKS, SOURCES, OPS, now=0.0, upstream=UPSTREAM)
+
+
+def _ack(c: CheckpointCoordinator, cid: int, task: tuple[str, int]) -> list[object]:
+    key = "node-1" if task[0] == "src" else "node-2"
+    return c.on_ack(cid, task, {key: {"keyed": None, "state": f"/s/{task[0]}{task[1]}"}})
+
+
+def test_a_final_checkpoint_aborted_by_a_finishing_task_is_triggered_again_at_once() -> None:
+    """The sources end their data at different times. The second source acknowledges the
+    first source's final checkpoint before its own end of data, so the checkpoint after it
+    is its final one -- and it is triggered while the first source, whose final checkpoint
+    just completed, is still finishing. The first source finishes before acknowledging it
+    (checkpoint aborted, not counted): the next one must come at once, not after the
+    1-minute interval, or the job waits for it."""
+    c = _final_coordinator()
+    c.on_end_of_data(("src", 0))
+    (trig,) = c.on_tick(1.0, True)
+    assert trig.checkpoint_id == 1 and trig.tasks == tuple(SOURCES)
+    for task in TASKS:
+        effects = _ack(c, 1, task)
+    c.on_end_of_data(("src", 1))  # after acknowledging checkpoint 1: not its final one
+    assert c.on_tick(1.05, True) == []  # checkpoint 1 is still being written
+    (fin,) = effects
+    assert isinstance(fin, FinalizeCheckpoint)
+    assert c.on_finalized(1, "/x/chk-1/_metadata", "", 1.1)[-1] == NotifyCheckpoint(1, tuple(TASKS))
+    (trig,) = c.on_tick(1.15, True)  # the second source's final checkpoint
+    assert trig.checkpoint_id == 2 and trig.tasks == tuple(SOURCES)
+    _ack(c, 2, ("src", 1))
+    (abort,) = c.on_task_finished(("src", 0))  # notified of 1, it finished without taking 2
+    assert isinstance(abort, AbortCheckpoint) and abort.checkpoint_id == 2
+    assert c.consecutive_failures == 0
+    (trig,) = c.on_tick(1.2, True)  # at once: the second source still waits
+    assert trig.checkpoint_id == 3 and trig.tasks == (("src", 1),)
+    for task in TASKS[1:]:
+        effects = _ack(c, 3, task)
+    assert isinstance(effects[0], FinalizeCheckpoint)
+    c.on_finalized(3, "/x/chk-3/_metadata", "", 1.3)
+    assert c.on_tick(1.4, True) == []  # served: the interval applies again
+    assert c.awaiting_final == set()
+
+
+def test_a_declined_final_checkpoint_is_triggered_again_at_once() -> None:
+    c = _final_coordinator(tolerable_failures=1)
+    c.on_end_of_data(("src", 0))
+    (trig,) = c.on_tick(1.0, True)
+    (abort,) = c.on_decline(trig.checkpoint_id, ("red", 1), "snapshot failed")
+    assert isinstance(abort, AbortCheckpoint)
+    (trig,) = c.on_tick(1.05, True)  # not after the interval
+    assert trig.checkpoint_id == 2
+    for task in TASKS:
+        effects = _ack(c, 2, task)
+    assert isinstance(effects[0], FinalizeCheckpoint)
+    c.on_finalized(2, "/x/chk-2/_metadata", "", 1.1)
+    assert c.on_tick(1.2, True) == []
+    # A failover forgets the waiting tasks: they are deployed again.
+    c.on_end_of_data(("src", 1))
+    c.on_failover()
+    assert c.on_tick(1.3, True) == []
+
+
+def test_end_of_data_during_a_pending_checkpoint_gets_the_next_one_at_once() -> None:
+    """A checkpoint triggered before a task's end of data is not that task's final one
+    (it may have taken it before): the next one follows right after it completes, and a
+    finished task waits for nothing."""
+    c = _final_coordinator()
+    c.on_end_of_data(("src", 0))
+    c.on_tick(1.0, True)
+    c.on_end_of_data(("src", 1))
+    for task in TASKS:
+        effects = _ack(c, 1, task)
+    assert isinstance(effects[0], FinalizeCheckpoint)
+    c.on_finalized(1, "/x/chk-1/_metadata", "", 1.1)
+    (trig,) = c.on_tick(1.2, True)
+    assert trig.checkpoint_id == 2
+    c.on_task_finished(("src", 1))  # its final one was 1 after all: 2 is aborted
+    assert c.on_tick(1.3, True) == []  # nobody waits any more
+    assert c.awaiting_final == set()
+
+
+# -- the task's side of the final checkpoint ---------------------------------------------------
+def test_a_task_takes_the_next_checkpoint_as_final_when_the_abort_arrives_after_it(
+        tmp_path: Path) -> None:
+    """Abort notifications and triggers travel separately: the abort of the task's final
+    checkpoint 2 can arrive after the trigger of checkpoint 3. Checkpoint 3, taken after the
+    end of data too, is then the final one: its completion ends the wait."""
+    tdd = TaskDeploymentDescriptor(
+        job_id="j1", job_name="job", vertex_id="src", vertex_name="Source", operators=[],
+        subtask_index=0, parallelism=1, max_parallelism=128, attempt=0, is_source=True,
+        inputs=[], outputs=[], config={
+            "execution.checkpointing.dir": str(tmp_path),
+            "execution.checkpointing.checkpoints-after-tasks-finish": "true"})
+    acks: list[int] = []
+    services = SimpleNamespace(ack_checkpoint=lambda _tdd, cid, _doc: acks.append(cid),
+                               decline_checkpoint=lambda _tdd, cid, reason: None)
+    states: list[str] = []
+    task = Task(tdd, SimpleNamespace(services=services),
+                lambda _tdd, state, _error, _tb: states.append(state))
+    task._end_data(True)  # the source is exhausted
+    assert states == ["END_OF_DATA"]
+    task.notify_checkpoint(1, complete=True)  # taken before the end of data: not final
+    task.trigger_checkpoint(2, 2000)
+    task._process_mail()
+    task.trigger_checkpoint(3, 3000)
+    task.notify_checkpoint(2, complete=False)
+    task._process_mail()
+    assert task._awaiting_final
+    task.notify_checkpoint(3, complete=True)
+    task._process_mail()
+    assert not task._awaiting_final  # the final checkpoint completed
+    assert task._uploader is not None
+    task._uploader.shutdown(wait=True)
+    assert acks == [2, 3]
