@@ -24,11 +24,9 @@ import abc
 import copy as _copy
 import random
 from collections.abc import Callable
-from itertools import compress, repeat
-from operator import eq
 from typing import Any, ClassVar
 
-from flink_py.common.runtime.inline import map_loop
+from flink_py.common.runtime.inline import compile_loop
 from flink_py.common.runtime.keygroups import KeyGroupCache, check_max_parallelism
 
 #: Key types whose Python equality agrees with their Java hash equality.
@@ -368,6 +366,20 @@ class ShufflePartitioner(Partitioner):
         return int(self._random.random() * self._num_channels)
 
 
+#: The record loop of key_by routing. Exact str/int/bytes keys may use the
+#: memo directly (a bool or float key could equal an int entry with a
+#: different Java hash); the others go through ``channel_for``.
+_ROUTE = """\
+def loop(values, f, memo_get, channel_for, appends, exact):
+    for v in values:
+        k = {call}
+        c = memo_get(k) if type(k) in exact else None
+        if c is None:
+            c = channel_for(k)
+        appends[c](v)
+"""
+
+
 class KeyGroupStreamPartitioner(Partitioner):
     """``keyBy``: key → key group → subtask (Flink semantics §2).
 
@@ -384,12 +396,12 @@ class KeyGroupStreamPartitioner(Partitioner):
         self.key_selector: Callable[[Any], Any] = key_selector
         self._max_parallelism: int = check_max_parallelism(max_parallelism)
         self._cache: KeyGroupCache | None = None
-        #: ``loop(batch, key_selector) -> keys``, the selector inlined if it can be
-        self._keys_of: Callable[[list[Any], Any], list[Any]] | None = None
+        #: the generated routing loop (``_ROUTE``), the key selector inlined if it can be
+        self._route: Callable[..., None] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_keys_of"] = None  # generated code: made again after unpickling
+        state["_route"] = None  # generated code: made again after unpickling
         return state
 
     @property
@@ -411,7 +423,7 @@ class KeyGroupStreamPartitioner(Partitioner):
     def _reset(self) -> None:
         super()._reset()
         self._cache = None
-        self._keys_of = None
+        self._route = None
 
     def setup(self, num_channels: int, sender_index: int = 0) -> None:
         """Create the key → channel cache for ``num_channels`` receivers.
@@ -441,29 +453,11 @@ class KeyGroupStreamPartitioner(Partitioner):
             return
         if not batch:
             return
-        keys_of = self._keys_of
-        if keys_of is None:
-            keys_of = self._keys_of = map_loop(self.key_selector, "key selector")
-        keys = keys_of(batch, self.key_selector)
-        if _EXACT_KEY_TYPES.issuperset(map(type, keys)):
-            # Exact str/int/bytes keys may use the memo directly (a bool or
-            # float key could equal an int entry with a different Java hash).
-            chans = list(map(cache.memo.get, keys))
-            if None in chans:
-                channel_for = cache.channel_for
-                chans = [channel_for(k) if c is None else c for c, k in zip(chans, keys)]
-        else:
-            chans = list(map(cache.channel_for, keys))
-        if n <= 4:
-            # One C-speed pass per channel; order within a channel is kept.
-            for c in range(n):
-                selected = list(compress(batch, map(eq, chans, repeat(c))))
-                if selected:
-                    out[c].extend(selected)
-        else:
-            appends = [o.append for o in out]
-            for rec, c in zip(batch, chans):
-                appends[c](rec)
+        route = self._route
+        if route is None:
+            route = self._route = compile_loop(self.key_selector, "key_by", _ROUTE)
+        route(batch, self.key_selector, cache.memo.get, cache.channel_for,
+              [o.append for o in out], _EXACT_KEY_TYPES)
 
     def select_channel(self, record: Any) -> int:
         """Subtask index for one record."""
