@@ -412,3 +412,22 @@ def test_empty_batch_is_a_no_op() -> None:
     for p in make_all():
         p.setup(1 if p.name == "FORWARD" else 3, 0)
         assert all(o == [] for o in run(p, []))
+
+
+_MIXED_KEYS = st.one_of(st.text(max_size=4), st.integers(-(2**40), 2**40), st.booleans(),
+                        st.floats(allow_nan=False), st.binary(max_size=3),
+                        st.tuples(st.text(max_size=2), st.integers(-5, 5)))
+
+
+@given(st.lists(_MIXED_KEYS, max_size=40), st.integers(2, 9))
+def test_inlined_key_selector_routes_every_key_type_by_its_key_group(keys: list, n: int) -> None:
+    # ``lambda r: r[0]`` is written into the routing loop; memoised exact keys and
+    # the others (bool, float: equal to an int but hashed differently) must all
+    # land where Flink's assignment puts them.
+    p = KeyGroupStreamPartitioner(lambda r: r[0], 64)
+    p.setup(n, 0)
+    records = [(k, i) for i, k in enumerate(keys)]
+    out = run(p, records + records)  # the second pass hits the memo
+    expected = [[r for r in records + records
+                 if assign_key_to_parallel_operator(r[0], 64, n) == ch] for ch in range(n)]
+    assert out == expected
