@@ -457,55 +457,61 @@ class SqlTimeTypeInfo(TypeInformation):
         return TimestampTypeInfo()
 
 
-class DateTypeInfo(SqlTimeTypeInfo):
+class _SqlTimeKindTypeInfo(SqlTimeTypeInfo):
+    """Common body of the three SQL time types: each sets its Arrow type, its value check
+    and its names as class attributes."""
+
+    #: The Arrow type carrying the values.
+    _arrow_type: pa.DataType
+    #: The ``Types`` factory name, e.g. ``"SQL_DATE"``.
+    _type_label: str
+    #: What ``repr`` shows, e.g. ``"DateTypeInfo"``.
+    _repr_name: str
+
+    @staticmethod
+    def _check(ti: TypeInformation, value: Any) -> None:
+        """Raises TypeMismatchError if the non-None ``value`` does not fit ``ti``."""
+        raise NotImplementedError
+
+    def to_arrow_type(self) -> pa.DataType:
+        return self._arrow_type
+
+    def validate(self, value: Any) -> None:
+        if value is not None:
+            self._check(self, value)
+
+    def type_name(self) -> str:
+        return self._type_label
+
+    def __repr__(self) -> str:
+        return self._repr_name
+
+
+class DateTypeInfo(_SqlTimeKindTypeInfo):
     """TypeInformation for ``datetime.date`` (``Types.SQL_DATE()``)."""
 
-    def to_arrow_type(self) -> pa.DataType:
-        return pa.date32()
-
-    def validate(self, value: Any) -> None:
-        if value is not None:
-            _validate_date(self, value)
-
-    def type_name(self) -> str:
-        return "SQL_DATE"
-
-    def __repr__(self) -> str:
-        return "DateTypeInfo"
+    _arrow_type = pa.date32()
+    _check = staticmethod(_validate_date)
+    _type_label = "SQL_DATE"
+    _repr_name = "DateTypeInfo"
 
 
-class TimeTypeInfo(SqlTimeTypeInfo):
+class TimeTypeInfo(_SqlTimeKindTypeInfo):
     """TypeInformation for ``datetime.time`` (``Types.SQL_TIME()``), microsecond precision."""
 
-    def to_arrow_type(self) -> pa.DataType:
-        return pa.time64("us")
-
-    def validate(self, value: Any) -> None:
-        if value is not None:
-            _validate_time(self, value)
-
-    def type_name(self) -> str:
-        return "SQL_TIME"
-
-    def __repr__(self) -> str:
-        return "TimeTypeInfo"
+    _arrow_type = pa.time64("us")
+    _check = staticmethod(_validate_time)
+    _type_label = "SQL_TIME"
+    _repr_name = "TimeTypeInfo"
 
 
-class TimestampTypeInfo(SqlTimeTypeInfo):
+class TimestampTypeInfo(_SqlTimeKindTypeInfo):
     """TypeInformation for naive ``datetime.datetime`` (``Types.SQL_TIMESTAMP()``)."""
 
-    def to_arrow_type(self) -> pa.DataType:
-        return pa.timestamp("us")
-
-    def validate(self, value: Any) -> None:
-        if value is not None:
-            _validate_timestamp(self, value)
-
-    def type_name(self) -> str:
-        return "SQL_TIMESTAMP"
-
-    def __repr__(self) -> str:
-        return "TimestampTypeInfo"
+    _arrow_type = pa.timestamp("us")
+    _check = staticmethod(_validate_timestamp)
+    _type_label = "SQL_TIMESTAMP"
+    _repr_name = "TimestampTypeInfo"
 
 
 class LocalTimeTypeInfo(TypeInformation):
@@ -596,6 +602,23 @@ def _check_type_infos(field_types: Any, what: str) -> list[TypeInformation]:
     return result
 
 
+def _struct_type(field_names: list[str], field_types: list[TypeInformation]) -> pa.DataType:
+    """Returns the Arrow struct of the named fields of a row or tuple type."""
+    return pa.struct(
+        [pa.field(name, ft.to_arrow_type()) for name, ft in zip(field_names, field_types)]
+    )
+
+
+def _check_arity(
+    ti: TypeInformation, value: Any, values: list[Any] | tuple[Any, ...], arity: int
+) -> None:
+    """Raises TypeMismatchError if ``value`` (with field ``values``) has not ``arity`` fields."""
+    if len(values) != arity:
+        raise TypeMismatchError.for_value(
+            value, ti, "expected %d fields, got %d" % (arity, len(values))
+        )
+
+
 class RowTypeInfo(TypeInformation):
     """TypeInformation for :class:`~flink_py.common.types.Row`.
 
@@ -678,12 +701,7 @@ class RowTypeInfo(TypeInformation):
         return len(self._field_types)
 
     def to_arrow_type(self) -> pa.DataType:
-        return pa.struct(
-            [
-                pa.field(name, ft.to_arrow_type())
-                for name, ft in zip(self.get_field_names(), self._field_types)
-            ]
-        )
+        return _struct_type(self.get_field_names(), self._field_types)
 
     def row_values(self, value: Any) -> list[Any] | tuple[Any, ...]:
         """Returns the field values of a row-like value in declared field order.
@@ -698,7 +716,6 @@ class RowTypeInfo(TypeInformation):
         Raises:
             TypeMismatchError: Not row-like, wrong arity or missing named field.
         """
-        n = len(self._field_types)
         if isinstance(value, Row):
             values = value._values
             fields = value._names
@@ -726,10 +743,7 @@ class RowTypeInfo(TypeInformation):
             return [attrs.get(name) for name in self.get_field_names()]
         else:
             raise TypeMismatchError.for_value(value, self)
-        if len(values) != n:
-            raise TypeMismatchError.for_value(
-                value, self, "expected %d fields, got %d" % (n, len(values))
-            )
+        _check_arity(self, value, values, len(self._field_types))
         return values
 
     def validate(self, value: Any) -> None:
@@ -783,12 +797,7 @@ class TupleTypeInfo(TypeInformation):
         return len(self._field_types)
 
     def to_arrow_type(self) -> pa.DataType:
-        return pa.struct(
-            [
-                pa.field(name, ft.to_arrow_type())
-                for name, ft in zip(self._field_names, self._field_types)
-            ]
-        )
+        return _struct_type(self._field_names, self._field_types)
 
     def tuple_values(self, value: Any) -> list[Any] | tuple[Any, ...]:
         """Returns the field values of a tuple-like value (tuple, list or Row).
@@ -805,11 +814,7 @@ class TupleTypeInfo(TypeInformation):
             values = value._values
         else:
             raise TypeMismatchError.for_value(value, self)
-        n = len(self._field_types)
-        if len(values) != n:
-            raise TypeMismatchError.for_value(
-                value, self, "expected %d fields, got %d" % (n, len(values))
-            )
+        _check_arity(self, value, values, len(self._field_types))
         return values
 
     def validate(self, value: Any) -> None:
@@ -852,9 +857,73 @@ _PRIMITIVE_ELEMENT_TYPES = (
 )
 
 
-class PrimitiveArrayTypeInfo(TypeInformation):
+_BASIC_ARRAY_ELEMENT_TYPES = _PRIMITIVE_ELEMENT_TYPES + (BasicType.STRING,)
+
+
+def _check_basic_element_type(
+    element_type: Any, allowed: tuple[BasicType, ...], array_kind: str
+) -> BasicTypeInfo:
+    """Returns ``element_type`` if it is a basic type in ``allowed``, else raises TypeError."""
+    if not (isinstance(element_type, BasicTypeInfo) and element_type._basic_type in allowed):
+        raise TypeError("Invalid element type for a %s: %r" % (array_kind, element_type))
+    return element_type
+
+
+def _check_element_type(element_type: Any) -> TypeInformation:
+    """Returns ``element_type`` if it is a TypeInformation, else raises TypeError."""
+    if not isinstance(element_type, TypeInformation):
+        raise TypeError("element_type must be TypeInformation, got %r" % (element_type,))
+    return element_type
+
+
+class _ElementTypeInfo(TypeInformation):
+    """Common base of the containers of one element type (the arrays and ``LIST``).
+
+    Values are Python lists (tuples accepted) carried as an Arrow ``list``; the type is
+    named ``<_type_label><element>`` and printed as ``<_repr_name><element>``. Subclasses
+    set the two labels, and narrow the element types ``__init__`` accepts.
+    """
+
+    #: The ``Types`` factory name, e.g. ``"BASIC_ARRAY"``.
+    _type_label: str
+    #: The class name shown by ``repr``, e.g. ``"BasicArrayTypeInfo"``.
+    _repr_name: str
+
+    def __init__(self, element_type: TypeInformation) -> None:
+        """Creates the type information.
+
+        Args:
+            element_type: The element type.
+        """
+        self._element_type = _check_element_type(element_type)
+
+    def get_element_type(self) -> TypeInformation:
+        """Returns the element type."""
+        return self._element_type
+
+    def to_arrow_type(self) -> pa.DataType:
+        return pa.list_(self.get_element_type().to_arrow_type())
+
+    def validate(self, value: Any) -> None:
+        if value is not None:
+            _validate_sequence(self, self.get_element_type(), value)
+
+    def type_name(self) -> str:
+        return "%s<%s>" % (self._type_label, self.get_element_type().type_name())
+
+    def _key(self) -> tuple[Any, ...]:
+        return (_ElementTypeInfo, self._type_label, self.get_element_type())
+
+    def __repr__(self) -> str:
+        return "%s<%s>" % (self._repr_name, self.get_element_type())
+
+
+class PrimitiveArrayTypeInfo(_ElementTypeInfo):
     """Arrays of primitive types (``int[]``, ``double[]``, ...): Python lists without
     ``None`` elements. ``PRIMITIVE_ARRAY(BYTE)`` (``byte[]``) is Python ``bytes``."""
+
+    _type_label = "PRIMITIVE_ARRAY"
+    _repr_name = "PrimitiveArrayTypeInfo"
 
     def __init__(self, element_type: TypeInformation) -> None:
         """Creates the type information.
@@ -865,16 +934,9 @@ class PrimitiveArrayTypeInfo(TypeInformation):
         Raises:
             TypeError: Any other element type.
         """
-        if not (
-            isinstance(element_type, BasicTypeInfo)
-            and element_type._basic_type in _PRIMITIVE_ELEMENT_TYPES
-        ):
-            raise TypeError("Invalid element type for a primitive array: %r" % (element_type,))
-        self._element_type = element_type
-
-    def get_element_type(self) -> TypeInformation:
-        """Returns the element type."""
-        return self._element_type
+        self._element_type = _check_basic_element_type(
+            element_type, _PRIMITIVE_ELEMENT_TYPES, "primitive array"
+        )
 
     def is_bytes(self) -> bool:
         """Whether this is ``byte[]``, carried as Python ``bytes``."""
@@ -894,22 +956,13 @@ class PrimitiveArrayTypeInfo(TypeInformation):
             return
         _validate_sequence(self, self._element_type, value, allow_none_elements=False)
 
-    def type_name(self) -> str:
-        return "PRIMITIVE_ARRAY<%s>" % self._element_type.type_name()
 
-    def _key(self) -> tuple[Any, ...]:
-        return (PrimitiveArrayTypeInfo, self._element_type)
-
-    def __repr__(self) -> str:
-        return "PrimitiveArrayTypeInfo<%s>" % self._element_type
-
-
-_BASIC_ARRAY_ELEMENT_TYPES = _PRIMITIVE_ELEMENT_TYPES + (BasicType.STRING,)
-
-
-class BasicArrayTypeInfo(TypeInformation):
+class BasicArrayTypeInfo(_ElementTypeInfo):
     """Arrays of boxed basic types (``Integer[]``, ``String[]``, ...): Python lists, ``None``
     elements allowed."""
+
+    _type_label = "BASIC_ARRAY"
+    _repr_name = "BasicArrayTypeInfo"
 
     def __init__(self, element_type: TypeInformation) -> None:
         """Creates the type information.
@@ -920,100 +973,37 @@ class BasicArrayTypeInfo(TypeInformation):
         Raises:
             TypeError: Any other element type.
         """
-        if not (
-            isinstance(element_type, BasicTypeInfo)
-            and element_type._basic_type in _BASIC_ARRAY_ELEMENT_TYPES
-        ):
-            raise TypeError("Invalid element type for a basic array: %r" % (element_type,))
-        self._element_type = element_type
-
-    def get_element_type(self) -> TypeInformation:
-        """Returns the element type."""
-        return self._element_type
-
-    def to_arrow_type(self) -> pa.DataType:
-        return pa.list_(self._element_type.to_arrow_type())
-
-    def validate(self, value: Any) -> None:
-        if value is not None:
-            _validate_sequence(self, self._element_type, value)
-
-    def type_name(self) -> str:
-        return "BASIC_ARRAY<%s>" % self._element_type.type_name()
-
-    def _key(self) -> tuple[Any, ...]:
-        return (BasicArrayTypeInfo, self._element_type)
-
-    def __repr__(self) -> str:
-        return "BasicArrayTypeInfo<%s>" % self._element_type
+        self._element_type = _check_basic_element_type(
+            element_type, _BASIC_ARRAY_ELEMENT_TYPES, "basic array"
+        )
 
 
-class ObjectArrayTypeInfo(TypeInformation):
+class ObjectArrayTypeInfo(_ElementTypeInfo):
     """Arrays of non-primitive types: Python lists, ``None`` elements allowed."""
 
-    def __init__(self, element_type: TypeInformation) -> None:
-        """Creates the type information.
-
-        Args:
-            element_type: The element type.
-        """
-        if not isinstance(element_type, TypeInformation):
-            raise TypeError("element_type must be TypeInformation, got %r" % (element_type,))
-        self._element_type = element_type
-
-    def get_element_type(self) -> TypeInformation:
-        """Returns the element type."""
-        return self._element_type
-
-    def to_arrow_type(self) -> pa.DataType:
-        return pa.list_(self._element_type.to_arrow_type())
-
-    def validate(self, value: Any) -> None:
-        if value is not None:
-            _validate_sequence(self, self._element_type, value)
-
-    def type_name(self) -> str:
-        return "OBJECT_ARRAY<%s>" % self._element_type.type_name()
-
-    def _key(self) -> tuple[Any, ...]:
-        return (ObjectArrayTypeInfo, self._element_type)
-
-    def __repr__(self) -> str:
-        return "ObjectArrayTypeInfo<%s>" % self._element_type
+    _type_label = "OBJECT_ARRAY"
+    _repr_name = "ObjectArrayTypeInfo"
 
 
-class ListTypeInfo(TypeInformation):
+class ListTypeInfo(_ElementTypeInfo):
     """A list of elements of one type: Python ``list``."""
 
+    _type_label = "LIST"
+    _repr_name = "ListTypeInfo"
+
     def __init__(self, element_type: TypeInformation) -> None:
         """Creates the type information.
 
         Args:
             element_type: The element type.
         """
-        if not isinstance(element_type, TypeInformation):
-            raise TypeError("element_type must be TypeInformation, got %r" % (element_type,))
-        self.elem_type = element_type
+        # PyFlink's attribute name; there is deliberately no ``_element_type`` here (the
+        # record printer looks that one up to print array elements the Java way).
+        self.elem_type = _check_element_type(element_type)
 
     def get_element_type(self) -> TypeInformation:
         """Returns the element type."""
         return self.elem_type
-
-    def to_arrow_type(self) -> pa.DataType:
-        return pa.list_(self.elem_type.to_arrow_type())
-
-    def validate(self, value: Any) -> None:
-        if value is not None:
-            _validate_sequence(self, self.elem_type, value)
-
-    def type_name(self) -> str:
-        return "LIST<%s>" % self.elem_type.type_name()
-
-    def _key(self) -> tuple[Any, ...]:
-        return (ListTypeInfo, self.elem_type)
-
-    def __repr__(self) -> str:
-        return "ListTypeInfo<%s>" % self.elem_type
 
 
 class MapTypeInfo(TypeInformation):

@@ -4,6 +4,9 @@
   ``cluster_env`` points ``get_execution_environment()`` at it. Jobs then go
   through the whole client -> JobManager -> TaskManager path without paying
   for a cluster start each.
+* ``two_taskmanagers_cluster`` and ``remote_environment``: a JobManager and
+  two TaskManagers as real processes, and an environment submitting to them
+  (the slow tests that cross process boundaries).
 * ``by_value``: test modules register themselves so their functions and
   classes travel inside the job (slot workers cannot import ``tests``).
 * Sequencing: two inputs of a two-input operator are not ordered against
@@ -18,6 +21,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +31,11 @@ import pytest
 from flink_py.client.context import ClientContext, set_context
 from flink_py.client.local_cluster import LocalCluster
 from flink_py.common.runtime.config import FlinkConfig
+from flink_py.datastream import StreamExecutionEnvironment
+from tests.conftest import ProcessCluster, remote_env
 
-__all__ = ["by_value", "cluster_env", "mark_done", "sequenced", "session_cluster",
-           "wait_for_markers"]
+__all__ = ["by_value", "cluster_env", "mark_done", "remote_environment", "sequenced",
+           "session_cluster", "two_taskmanagers_cluster", "wait_for_markers"]
 
 
 def by_value(module_name: str) -> None:
@@ -51,6 +57,37 @@ def cluster_env(session_cluster: LocalCluster) -> Iterator[LocalCluster]:
     set_context(ClientContext(config=FlinkConfig(), jobmanager=session_cluster.address))
     try:
         yield session_cluster
+    finally:
+        set_context(None)
+
+
+@contextmanager
+def two_taskmanagers_cluster(tmp: Path, slots: int = 1) -> Iterator[ProcessCluster]:
+    """A JobManager and TaskManagers ``tm1`` and ``tm2`` (``slots`` slots each) as
+    processes logging to ``tmp``, with fast heartbeats; stopped on exit."""
+    cluster = ProcessCluster(tmp, ["heartbeat.interval=200 ms", "heartbeat.timeout=5 s"])
+    try:
+        cluster.start_jobmanager()
+        cluster.start_taskmanager("tm1", slots)
+        cluster.start_taskmanager("tm2", slots)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@contextmanager
+def remote_environment(address: str,
+                       parallelism: int = 2) -> Iterator[StreamExecutionEnvironment]:
+    """An environment at ``parallelism`` submitting to the JobManager at ``address``.
+
+    ``get_execution_environment()`` keeps pointing there until the exit, which resets
+    the client context.
+    """
+    remote_env(address)
+    try:
+        env = StreamExecutionEnvironment.get_execution_environment()
+        env.set_parallelism(parallelism)
+        yield env
     finally:
         set_context(None)
 

@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 
-from flink_py.client.context import set_context
 from flink_py.common import Row, Types
 from flink_py.datastream import StreamExecutionEnvironment
 from tests import test_api_connected as connected
 from tests import test_api_keyed as keyed
 from tests import test_api_process as process
-from tests.api_support import by_value, sequenced
-from tests.conftest import ProcessCluster, remote_env, wait_until
+from tests.api_support import by_value, remote_environment, sequenced, two_taskmanagers_cluster
+from tests.conftest import ProcessCluster, wait_until
 
 by_value(__name__)
 
@@ -25,26 +24,14 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def two_taskmanagers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessCluster]:
-    cluster = ProcessCluster(tmp_path_factory.mktemp("api-cluster"),
-                             ["heartbeat.interval=200 ms", "heartbeat.timeout=5 s"])
-    try:
-        cluster.start_jobmanager()
-        cluster.start_taskmanager("tm1")
-        cluster.start_taskmanager("tm2")
+    with two_taskmanagers_cluster(tmp_path_factory.mktemp("api-cluster")) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture
 def env(two_taskmanagers: ProcessCluster) -> Iterator[StreamExecutionEnvironment]:
-    remote_env(two_taskmanagers.address)
-    try:
-        environment = StreamExecutionEnvironment.get_execution_environment()
-        environment.set_parallelism(2)
+    with remote_environment(two_taskmanagers.address) as environment:
         yield environment
-    finally:
-        set_context(None)
 
 
 def _last_job_used_both_taskmanagers(cluster: ProcessCluster) -> bool:

@@ -19,7 +19,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from flink_py.client.context import set_context
 from flink_py.common import Encoder, Types
 from flink_py.datastream import MapFunction, RuntimeContext
 from flink_py.datastream import StreamExecutionEnvironment as Env
@@ -31,7 +30,8 @@ from flink_py.datastream.connectors.file_system import (
 )
 from flink_py.datastream.formats.csv import CsvReaderFormat, CsvSchema
 from flink_py.datastream.formats.parquet import ParquetBulkWriters, ParquetColumnarRowInputFormat
-from tests.conftest import REPO, ProcessCluster, remote_env, wait_until
+from tests.api_support import remote_environment, two_taskmanagers_cluster
+from tests.conftest import REPO, ProcessCluster, wait_until
 from tests.test_connectors_examples import at1_files, check_at1_parallel
 
 pytestmark = pytest.mark.slow
@@ -41,26 +41,14 @@ PAIR = Types.TUPLE([Types.STRING(), Types.LONG()])
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessCluster]:
-    c = ProcessCluster(tmp_path_factory.mktemp("cluster"),
-                       ["heartbeat.interval=200 ms", "heartbeat.timeout=5 s"])
-    try:
-        c.start_jobmanager()
-        c.start_taskmanager("tm1")
-        c.start_taskmanager("tm2")
+    with two_taskmanagers_cluster(tmp_path_factory.mktemp("cluster")) as c:
         yield c
-    finally:
-        c.stop()
 
 
 @pytest.fixture
 def env(cluster: ProcessCluster) -> Iterator[Env]:
-    remote_env(cluster.address)
-    try:
-        e = Env.get_execution_environment()
-        e.set_parallelism(2)
+    with remote_environment(cluster.address) as e:
         yield e
-    finally:
-        set_context(None)
 
 
 class _Tag(MapFunction):

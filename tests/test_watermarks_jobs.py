@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from flink_py.client.context import set_context
 from flink_py.common import Duration, Types, WatermarkStrategy
 from flink_py.datastream import (
     KeyedProcessFunction,
@@ -24,7 +23,8 @@ from flink_py.datastream import (
     TimeDomain,
 )
 from tests.api_support import by_value, cluster_env, session_cluster  # noqa: F401 - fixtures
-from tests.conftest import ProcessCluster, remote_env, wait_until
+from tests.api_support import remote_environment, two_taskmanagers_cluster
+from tests.conftest import ProcessCluster, wait_until
 
 by_value(__name__)
 
@@ -189,26 +189,14 @@ def test_from_source_with_a_strategy(local: StreamExecutionEnvironment) -> None:
 # -- a JobManager and two TaskManagers -------------------------------------------------------
 @pytest.fixture(scope="module")
 def two_taskmanagers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessCluster]:
-    cluster = ProcessCluster(tmp_path_factory.mktemp("wm-cluster"),
-                             ["heartbeat.interval=200 ms", "heartbeat.timeout=5 s"])
-    try:
-        cluster.start_jobmanager()
-        cluster.start_taskmanager("tm1", 2)
-        cluster.start_taskmanager("tm2", 2)
+    with two_taskmanagers_cluster(tmp_path_factory.mktemp("wm-cluster"), slots=2) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture
 def remote(two_taskmanagers: ProcessCluster) -> Iterator[StreamExecutionEnvironment]:
-    remote_env(two_taskmanagers.address)
-    try:
-        env = StreamExecutionEnvironment.get_execution_environment()
-        env.set_parallelism(2)
+    with remote_environment(two_taskmanagers.address) as env:
         yield env
-    finally:
-        set_context(None)
 
 
 @pytest.mark.slow

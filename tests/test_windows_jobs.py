@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from flink_py.client.context import set_context
 from flink_py.common import Time, Types, Watermark, WatermarkGenerator, WatermarkStrategy
 from flink_py.datastream import AggregateFunction, OutputTag, StreamExecutionEnvironment
 from flink_py.datastream.window import (
@@ -27,7 +26,8 @@ from flink_py.datastream.window import (
     TumblingEventTimeWindows,
 )
 from tests.api_support import by_value, cluster_env, session_cluster  # noqa: F401 - fixtures
-from tests.conftest import ProcessCluster, remote_env
+from tests.api_support import remote_environment, two_taskmanagers_cluster
+from tests.conftest import ProcessCluster
 
 by_value(__name__)
 
@@ -218,23 +218,13 @@ def test_window_all_and_reduce(cluster_env: Any) -> None:
 
 @pytest.fixture(scope="module")
 def two_taskmanagers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessCluster]:
-    cluster = ProcessCluster(tmp_path_factory.mktemp("windows-cluster"),
-                             ["heartbeat.interval=200 ms", "heartbeat.timeout=5 s"])
-    try:
-        cluster.start_jobmanager()
-        cluster.start_taskmanager("tm1")
-        cluster.start_taskmanager("tm2")
+    with two_taskmanagers_cluster(tmp_path_factory.mktemp("windows-cluster")) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.mark.slow
 def test_windows_on_two_taskmanagers(two_taskmanagers: ProcessCluster) -> None:
-    remote_env(two_taskmanagers.address)
-    try:
-        env = StreamExecutionEnvironment.get_execution_environment()
-        env.set_parallelism(2)
+    with remote_environment(two_taskmanagers.address) as env:
         main, side = _at5(env)
         assert _per_key(main) == _per_key(AT5_MAIN)
         assert side == [Event(4000, "u1", "h")]
@@ -242,5 +232,3 @@ def test_windows_on_two_taskmanagers(two_taskmanagers: ProcessCluster) -> None:
         env.set_parallelism(2)
         out, _, _ = _at8_counts(env)
         assert out == AT8
-    finally:
-        set_context(None)

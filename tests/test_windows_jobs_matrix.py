@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flink_py.client.context import set_context
 from flink_py.common import (
     Time,
     Types,
@@ -77,8 +76,8 @@ from flink_py.datastream.window import (
     WindowFunction,
 )
 
-from tests.api_support import by_value
-from tests.conftest import ProcessCluster, remote_env
+from tests.api_support import by_value, remote_environment, two_taskmanagers_cluster
+from tests.conftest import ProcessCluster
 
 by_value(__name__)
 
@@ -659,26 +658,14 @@ def test_processing_time_windows_local(local: StreamExecutionEnvironment,
 # -- two TaskManagers with one slot each ------------------------------------------------------
 @pytest.fixture(scope="module")
 def two_taskmanagers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessCluster]:
-    cluster = ProcessCluster(tmp_path_factory.mktemp("window-matrix"),
-                             ["heartbeat.interval=200 ms", "heartbeat.timeout=5 s"])
-    try:
-        cluster.start_jobmanager()
-        cluster.start_taskmanager("tm1", 1)
-        cluster.start_taskmanager("tm2", 1)
+    with two_taskmanagers_cluster(tmp_path_factory.mktemp("window-matrix"), slots=1) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture
 def remote(two_taskmanagers: ProcessCluster) -> Iterator[StreamExecutionEnvironment]:
-    remote_env(two_taskmanagers.address)
-    try:
-        env = StreamExecutionEnvironment.get_execution_environment()
-        env.set_parallelism(2)
+    with remote_environment(two_taskmanagers.address) as env:
         yield env
-    finally:
-        set_context(None)
 
 
 def _last_job_tasks(cluster: ProcessCluster, name: str) -> list[Any]:

@@ -114,12 +114,46 @@ class ListState(MergingState[T, Iterable[T]]):
         return iter(self.get())
 
 
-class MapState(State, Generic[K, V]):
-    """A map of user keys to values, per key."""
+class _MapReads(abc.ABC, Generic[K, V]):
+    """The reads of a map-shaped state (map state, broadcast state), with the
+    ``dict``-style ones built on them."""
 
     @abc.abstractmethod
     def get(self, key: K) -> V | None:
         """The value under ``key``, or None."""
+
+    @abc.abstractmethod
+    def contains(self, key: K) -> bool:
+        """Whether ``key`` has a mapping."""
+
+    @abc.abstractmethod
+    def items(self) -> Iterable[tuple[K, V]]:
+        """All mappings."""
+
+    @abc.abstractmethod
+    def keys(self) -> Iterable[K]:
+        """All keys."""
+
+    @abc.abstractmethod
+    def values(self) -> Iterable[V]:
+        """All values."""
+
+    @abc.abstractmethod
+    def is_empty(self) -> bool:
+        """Whether there is no mapping."""
+
+    def __getitem__(self, key: K) -> V | None:
+        return self.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return self.contains(key)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self.keys())
+
+
+class _MapWrites(abc.ABC, Generic[K, V]):
+    """The writes of a map-shaped state, with the ``dict``-style ones built on them."""
 
     @abc.abstractmethod
     def put(self, key: K, value: V) -> None:
@@ -133,103 +167,27 @@ class MapState(State, Generic[K, V]):
     def remove(self, key: K) -> None:
         """Delete the mapping of ``key``."""
 
-    @abc.abstractmethod
-    def contains(self, key: K) -> bool:
-        """Whether ``key`` has a mapping."""
-
-    @abc.abstractmethod
-    def items(self) -> Iterable[tuple[K, V]]:
-        """All mappings."""
-
-    @abc.abstractmethod
-    def keys(self) -> Iterable[K]:
-        """All keys."""
-
-    @abc.abstractmethod
-    def values(self) -> Iterable[V]:
-        """All values."""
-
-    @abc.abstractmethod
-    def is_empty(self) -> bool:
-        """Whether there is no mapping."""
-
-    def __getitem__(self, key: K) -> V | None:
-        return self.get(key)
-
     def __setitem__(self, key: K, value: V) -> None:
         self.put(key, value)
 
     def __delitem__(self, key: K) -> None:
         self.remove(key)
 
-    def __contains__(self, key: object) -> bool:
-        return self.contains(key)  # type: ignore[arg-type]
 
-    def __iter__(self) -> Iterator[K]:
-        return iter(self.keys())
+class MapState(State, _MapReads[K, V], _MapWrites[K, V]):
+    """A map of user keys to values, per key."""
 
 
-class ReadOnlyBroadcastState(State, Generic[K, V]):
+class ReadOnlyBroadcastState(State, _MapReads[K, V]):
     """A read-only view of a broadcast state (the non-broadcast side's access)."""
 
-    @abc.abstractmethod
-    def get(self, key: K) -> V | None:
-        """The value under ``key``, or None."""
 
-    @abc.abstractmethod
-    def contains(self, key: K) -> bool:
-        """Whether ``key`` has a mapping."""
-
-    @abc.abstractmethod
-    def items(self) -> Iterable[tuple[K, V]]:
-        """All mappings."""
-
-    @abc.abstractmethod
-    def keys(self) -> Iterable[K]:
-        """All keys."""
-
-    @abc.abstractmethod
-    def values(self) -> Iterable[V]:
-        """All values."""
-
-    @abc.abstractmethod
-    def is_empty(self) -> bool:
-        """Whether there is no mapping."""
-
-    def __getitem__(self, key: K) -> V | None:
-        return self.get(key)
-
-    def __contains__(self, key: object) -> bool:
-        return self.contains(key)  # type: ignore[arg-type]
-
-    def __iter__(self) -> Iterator[K]:
-        return iter(self.keys())
-
-
-class BroadcastState(ReadOnlyBroadcastState[K, V]):
+class BroadcastState(ReadOnlyBroadcastState[K, V], _MapWrites[K, V]):
     """A map replicated on every parallel instance, written by the broadcast side.
 
     Every instance receives every broadcast element and must store the same
     mappings: the state of one instance stands for all of them on restore.
     """
-
-    @abc.abstractmethod
-    def put(self, key: K, value: V) -> None:
-        """Set the value under ``key``."""
-
-    @abc.abstractmethod
-    def put_all(self, dict_value: dict[K, V]) -> None:
-        """Copy all mappings of ``dict_value`` into the state."""
-
-    @abc.abstractmethod
-    def remove(self, key: K) -> None:
-        """Delete the mapping of ``key``."""
-
-    def __setitem__(self, key: K, value: V) -> None:
-        self.put(key, value)
-
-    def __delitem__(self, key: K) -> None:
-        self.remove(key)
 
 
 class OperatorStateStore(abc.ABC):

@@ -340,7 +340,77 @@ class Trigger(abc.ABC, Generic[T, W]):
         """Drop the trigger's timers and state of ``window``."""
 
 
-class EventTimeTrigger(Trigger[Any, TimeWindow]):
+class _EventTimeDomain:
+    """The clock (the watermark) and the timers of event-time triggers, which set no
+    processing-time timers."""
+
+    def on_processing_time(self, time: int, window: Any,  # noqa: D102
+                           ctx: Trigger.TriggerContext) -> TriggerResult:
+        return TriggerResult.CONTINUE
+
+    @staticmethod
+    def _now(ctx: Trigger.TriggerContext) -> int:
+        return ctx.get_current_watermark()
+
+    @staticmethod
+    def _register(ctx: Trigger.TriggerContext, time: int) -> None:
+        ctx.register_event_time_timer(time)
+
+    @staticmethod
+    def _delete(ctx: Trigger.TriggerContext, time: int) -> None:
+        ctx.delete_event_time_timer(time)
+
+
+class _ProcessingTimeDomain:
+    """The clock and the timers of processing-time triggers, which set no event-time
+    timers."""
+
+    def on_event_time(self, time: int, window: Any,  # noqa: D102
+                      ctx: Trigger.TriggerContext) -> TriggerResult:
+        return TriggerResult.CONTINUE
+
+    @staticmethod
+    def _now(ctx: Trigger.TriggerContext) -> int:
+        return ctx.get_current_processing_time()
+
+    @staticmethod
+    def _register(ctx: Trigger.TriggerContext, time: int) -> None:
+        ctx.register_processing_time_timer(time)
+
+    @staticmethod
+    def _delete(ctx: Trigger.TriggerContext, time: int) -> None:
+        ctx.delete_processing_time_timer(time)
+
+
+class _TimeDomainTrigger(Trigger[Any, TimeWindow]):
+    """A trigger of time windows using the clock and timers of one time domain, which an
+    ``_EventTimeDomain`` or ``_ProcessingTimeDomain`` mixed in before it supplies."""
+
+    def _now(self, ctx: Trigger.TriggerContext) -> int:
+        raise NotImplementedError
+
+    def _register(self, ctx: Trigger.TriggerContext, time: int) -> None:
+        raise NotImplementedError
+
+    def _delete(self, ctx: Trigger.TriggerContext, time: int) -> None:
+        raise NotImplementedError
+
+
+class _WindowEndTrigger(_TimeDomainTrigger):
+    """Merging and clearing of a trigger whose one timer is at the window's end."""
+
+    def can_merge(self) -> bool:  # noqa: D102
+        return True
+
+    def on_merge(self, window: TimeWindow, ctx: Trigger.OnMergeContext) -> None:  # noqa: D102
+        if window.max_timestamp() > self._now(ctx):
+            self._register(ctx, window.max_timestamp())
+
+    def clear(self, window: TimeWindow, ctx: Trigger.TriggerContext) -> None:  # noqa: D102
+        self._delete(ctx, window.max_timestamp())
+
+
+class EventTimeTrigger(_EventTimeDomain, _WindowEndTrigger):
     """Fires when the watermark passes the window's end (default of event-time assigners)."""
 
     def on_element(self, element: Any, timestamp: int, window: TimeWindow,  # noqa: D102
@@ -350,23 +420,9 @@ class EventTimeTrigger(Trigger[Any, TimeWindow]):
         ctx.register_event_time_timer(window.max_timestamp())
         return TriggerResult.CONTINUE
 
-    def on_processing_time(self, time: int, window: TimeWindow,  # noqa: D102
-                           ctx: Trigger.TriggerContext) -> TriggerResult:
-        return TriggerResult.CONTINUE
-
     def on_event_time(self, time: int, window: TimeWindow,  # noqa: D102
                       ctx: Trigger.TriggerContext) -> TriggerResult:
         return TriggerResult.FIRE if time == window.max_timestamp() else TriggerResult.CONTINUE
-
-    def can_merge(self) -> bool:  # noqa: D102
-        return True
-
-    def on_merge(self, window: TimeWindow, ctx: Trigger.OnMergeContext) -> None:  # noqa: D102
-        if window.max_timestamp() > ctx.get_current_watermark():
-            ctx.register_event_time_timer(window.max_timestamp())
-
-    def clear(self, window: TimeWindow, ctx: Trigger.TriggerContext) -> None:  # noqa: D102
-        ctx.delete_event_time_timer(window.max_timestamp())
 
     @staticmethod
     def create() -> EventTimeTrigger:
@@ -377,7 +433,7 @@ class EventTimeTrigger(Trigger[Any, TimeWindow]):
         return "EventTimeTrigger()"
 
 
-class ProcessingTimeTrigger(Trigger[Any, TimeWindow]):
+class ProcessingTimeTrigger(_ProcessingTimeDomain, _WindowEndTrigger):
     """Fires when the clock passes the window's end (default of processing-time assigners)."""
 
     def on_element(self, element: Any, timestamp: int, window: TimeWindow,  # noqa: D102
@@ -388,20 +444,6 @@ class ProcessingTimeTrigger(Trigger[Any, TimeWindow]):
     def on_processing_time(self, time: int, window: TimeWindow,  # noqa: D102
                            ctx: Trigger.TriggerContext) -> TriggerResult:
         return TriggerResult.FIRE
-
-    def on_event_time(self, time: int, window: TimeWindow,  # noqa: D102
-                      ctx: Trigger.TriggerContext) -> TriggerResult:
-        return TriggerResult.CONTINUE
-
-    def can_merge(self) -> bool:  # noqa: D102
-        return True
-
-    def on_merge(self, window: TimeWindow, ctx: Trigger.OnMergeContext) -> None:  # noqa: D102
-        if window.max_timestamp() > ctx.get_current_processing_time():
-            ctx.register_processing_time_timer(window.max_timestamp())
-
-    def clear(self, window: TimeWindow, ctx: Trigger.TriggerContext) -> None:  # noqa: D102
-        ctx.delete_processing_time_timer(window.max_timestamp())
 
     @staticmethod
     def create() -> ProcessingTimeTrigger:
@@ -416,7 +458,7 @@ def _min(a: int, b: int) -> int:
     return a if a <= b else b
 
 
-class _ContinuousTrigger(Trigger[Any, TimeWindow]):
+class _ContinuousTrigger(_TimeDomainTrigger):
     """Fires every ``interval`` inside a window (state: the next fire time)."""
 
     def __init__(self, interval: int) -> None:
@@ -431,11 +473,22 @@ class _ContinuousTrigger(Trigger[Any, TimeWindow]):
         state.add(fire)
         self._register(ctx, fire)
 
-    def _register(self, ctx: Trigger.TriggerContext, time: int) -> None:
-        raise NotImplementedError
+    def _start(self, time: int, window: TimeWindow, ctx: Trigger.TriggerContext) -> None:
+        """Registers the first fire time of the window, on the interval grid after ``time``,
+        unless one is registered."""
+        state = ctx.get_partitioned_state(self.state_desc)
+        if state.get() is None:  # type: ignore[attr-defined]
+            self._next(time - (time % self.interval), window, ctx, state)  # type: ignore[arg-type]
 
-    def _delete(self, ctx: Trigger.TriggerContext, time: int) -> None:
-        raise NotImplementedError
+    def _fire_if_due(self, time: int, window: TimeWindow,
+                     ctx: Trigger.TriggerContext) -> TriggerResult:
+        """FIRE if ``time`` is the registered fire time (registering the next one)."""
+        state = ctx.get_partitioned_state(self.state_desc)
+        if state.get() == time:  # type: ignore[attr-defined]
+            state.clear()
+            self._next(time, window, ctx, state)  # type: ignore[arg-type]
+            return TriggerResult.FIRE
+        return TriggerResult.CONTINUE
 
     def can_merge(self) -> bool:  # noqa: D102
         return True
@@ -457,7 +510,7 @@ class _ContinuousTrigger(Trigger[Any, TimeWindow]):
         return f"{type(self).__name__}.of({self.interval})"
 
 
-class ContinuousEventTimeTrigger(_ContinuousTrigger):
+class ContinuousEventTimeTrigger(_EventTimeDomain, _ContinuousTrigger):
     """Fires every ``interval`` of event time, and at the window's end."""
 
     @staticmethod
@@ -465,40 +518,22 @@ class ContinuousEventTimeTrigger(_ContinuousTrigger):
         """A trigger firing every ``interval`` (Time, Duration or ms)."""
         return ContinuousEventTimeTrigger(_millis(interval, "ContinuousEventTimeTrigger interval"))
 
-    def _register(self, ctx: Trigger.TriggerContext, time: int) -> None:
-        ctx.register_event_time_timer(time)
-
-    def _delete(self, ctx: Trigger.TriggerContext, time: int) -> None:
-        ctx.delete_event_time_timer(time)
-
     def on_element(self, element: Any, timestamp: int, window: TimeWindow,  # noqa: D102
                    ctx: Trigger.TriggerContext) -> TriggerResult:
         if window.max_timestamp() <= ctx.get_current_watermark():
             return TriggerResult.FIRE
         ctx.register_event_time_timer(window.max_timestamp())
-        state = ctx.get_partitioned_state(self.state_desc)
-        if state.get() is None:  # type: ignore[attr-defined]
-            self._next(timestamp - (timestamp % self.interval), window, ctx, state)  # type: ignore[arg-type]
-        return TriggerResult.CONTINUE
-
-    def on_processing_time(self, time: int, window: TimeWindow,  # noqa: D102
-                           ctx: Trigger.TriggerContext) -> TriggerResult:
+        self._start(timestamp, window, ctx)
         return TriggerResult.CONTINUE
 
     def on_event_time(self, time: int, window: TimeWindow,  # noqa: D102
                       ctx: Trigger.TriggerContext) -> TriggerResult:
         if time == window.max_timestamp():
             return TriggerResult.FIRE
-        state = ctx.get_partitioned_state(self.state_desc)
-        fire = state.get()  # type: ignore[attr-defined]
-        if fire is not None and fire == time:
-            state.clear()
-            self._next(time, window, ctx, state)  # type: ignore[arg-type]
-            return TriggerResult.FIRE
-        return TriggerResult.CONTINUE
+        return self._fire_if_due(time, window, ctx)
 
 
-class ContinuousProcessingTimeTrigger(_ContinuousTrigger):
+class ContinuousProcessingTimeTrigger(_ProcessingTimeDomain, _ContinuousTrigger):
     """Fires every ``interval`` of processing time."""
 
     @staticmethod
@@ -507,32 +542,14 @@ class ContinuousProcessingTimeTrigger(_ContinuousTrigger):
         return ContinuousProcessingTimeTrigger(
             _millis(interval, "ContinuousProcessingTimeTrigger interval"))
 
-    def _register(self, ctx: Trigger.TriggerContext, time: int) -> None:
-        ctx.register_processing_time_timer(time)
-
-    def _delete(self, ctx: Trigger.TriggerContext, time: int) -> None:
-        ctx.delete_processing_time_timer(time)
-
     def on_element(self, element: Any, timestamp: int, window: TimeWindow,  # noqa: D102
                    ctx: Trigger.TriggerContext) -> TriggerResult:
-        state = ctx.get_partitioned_state(self.state_desc)
-        now = ctx.get_current_processing_time()
-        if state.get() is None:  # type: ignore[attr-defined]
-            self._next(now - (now % self.interval), window, ctx, state)  # type: ignore[arg-type]
+        self._start(ctx.get_current_processing_time(), window, ctx)
         return TriggerResult.CONTINUE
 
     def on_processing_time(self, time: int, window: TimeWindow,  # noqa: D102
                            ctx: Trigger.TriggerContext) -> TriggerResult:
-        state = ctx.get_partitioned_state(self.state_desc)
-        if state.get() == time:  # type: ignore[attr-defined]
-            state.clear()
-            self._next(time, window, ctx, state)  # type: ignore[arg-type]
-            return TriggerResult.FIRE
-        return TriggerResult.CONTINUE
-
-    def on_event_time(self, time: int, window: TimeWindow,  # noqa: D102
-                      ctx: Trigger.TriggerContext) -> TriggerResult:
-        return TriggerResult.CONTINUE
+        return self._fire_if_due(time, window, ctx)
 
 
 class PurgingTrigger(Trigger[Any, Any]):
@@ -581,7 +598,22 @@ def _add(a: int, b: int) -> int:
     return a + b
 
 
-class CountTrigger(Trigger[Any, Any]):
+class _TimerlessTrigger(Trigger[Any, Any]):
+    """A trigger that sets no timers and can merge windows."""
+
+    def on_processing_time(self, time: int, window: Any,  # noqa: D102
+                           ctx: Trigger.TriggerContext) -> TriggerResult:
+        return TriggerResult.CONTINUE
+
+    def on_event_time(self, time: int, window: Any,  # noqa: D102
+                      ctx: Trigger.TriggerContext) -> TriggerResult:
+        return TriggerResult.CONTINUE
+
+    def can_merge(self) -> bool:  # noqa: D102
+        return True
+
+
+class CountTrigger(_TimerlessTrigger):
     """Fires each time the window has received ``window_size`` more elements."""
 
     def __init__(self, window_size: int) -> None:
@@ -604,17 +636,6 @@ class CountTrigger(Trigger[Any, Any]):
             return TriggerResult.FIRE
         return TriggerResult.CONTINUE
 
-    def on_processing_time(self, time: int, window: Any,  # noqa: D102
-                           ctx: Trigger.TriggerContext) -> TriggerResult:
-        return TriggerResult.CONTINUE
-
-    def on_event_time(self, time: int, window: Any,  # noqa: D102
-                      ctx: Trigger.TriggerContext) -> TriggerResult:
-        return TriggerResult.CONTINUE
-
-    def can_merge(self) -> bool:  # noqa: D102
-        return True
-
     def on_merge(self, window: Any, ctx: Trigger.OnMergeContext) -> None:  # noqa: D102
         ctx.merge_partitioned_state(self._count_state_descriptor)
 
@@ -625,23 +646,12 @@ class CountTrigger(Trigger[Any, Any]):
         return f"CountTrigger({self._window_size})"
 
 
-class NeverTrigger(Trigger[Any, Any]):
+class NeverTrigger(_TimerlessTrigger):
     """Never fires (the default trigger of GlobalWindows)."""
 
     def on_element(self, element: Any, timestamp: int, window: Any,  # noqa: D102
                    ctx: Trigger.TriggerContext) -> TriggerResult:
         return TriggerResult.CONTINUE
-
-    def on_processing_time(self, time: int, window: Any,  # noqa: D102
-                           ctx: Trigger.TriggerContext) -> TriggerResult:
-        return TriggerResult.CONTINUE
-
-    def on_event_time(self, time: int, window: Any,  # noqa: D102
-                      ctx: Trigger.TriggerContext) -> TriggerResult:
-        return TriggerResult.CONTINUE
-
-    def can_merge(self) -> bool:  # noqa: D102
-        return True
 
     def on_merge(self, window: Any, ctx: Trigger.OnMergeContext) -> None:  # noqa: D102
         pass
@@ -685,7 +695,27 @@ class Evictor(abc.ABC, Generic[T, W]):
         """Evict after the window function ran."""
 
 
-class CountEvictor(Evictor[Any, Any]):
+class _BeforeOrAfterEvictor(Evictor[Any, Any]):
+    """Evicts with ``_evict`` either before the window function or, with
+    ``do_evict_after``, after it."""
+
+    do_evict_after: bool
+
+    def _evict(self, elements: list[TimestampedValue], size: int) -> None:
+        raise NotImplementedError
+
+    def evict_before(self, elements: list[TimestampedValue], size: int, window: Any,  # noqa: D102
+                     evictor_context: Evictor.EvictorContext) -> None:
+        if not self.do_evict_after:
+            self._evict(elements, size)
+
+    def evict_after(self, elements: list[TimestampedValue], size: int, window: Any,  # noqa: D102
+                    evictor_context: Evictor.EvictorContext) -> None:
+        if self.do_evict_after:
+            self._evict(elements, size)
+
+
+class CountEvictor(_BeforeOrAfterEvictor):
     """Keeps the last ``max_count`` elements."""
 
     def __init__(self, max_count: int, do_evict_after: bool = False) -> None:
@@ -703,18 +733,8 @@ class CountEvictor(Evictor[Any, Any]):
         if size > self.max_count:
             del elements[:size - self.max_count]
 
-    def evict_before(self, elements: list[TimestampedValue], size: int, window: Any,  # noqa: D102
-                     evictor_context: Evictor.EvictorContext) -> None:
-        if not self.do_evict_after:
-            self._evict(elements, size)
 
-    def evict_after(self, elements: list[TimestampedValue], size: int, window: Any,  # noqa: D102
-                    evictor_context: Evictor.EvictorContext) -> None:
-        if self.do_evict_after:
-            self._evict(elements, size)
-
-
-class TimeEvictor(Evictor[Any, Any]):
+class TimeEvictor(_BeforeOrAfterEvictor):
     """Keeps the elements within ``window_size`` of the newest element's timestamp."""
 
     def __init__(self, window_size: int, do_evict_after: bool = False) -> None:
@@ -726,21 +746,11 @@ class TimeEvictor(Evictor[Any, Any]):
         """Keep the last ``window_size`` (Time, Duration or ms) of event time."""
         return TimeEvictor(_millis(window_size, "TimeEvictor window_size"), do_evict_after)
 
-    def _evict(self, elements: list[TimestampedValue]) -> None:
+    def _evict(self, elements: list[TimestampedValue], size: int) -> None:
         if not elements or not any(e.has_timestamp() for e in elements):
             return
         cutoff = max(e.get_timestamp() for e in elements) - self.window_size
         elements[:] = [e for e in elements if e.get_timestamp() > cutoff]
-
-    def evict_before(self, elements: list[TimestampedValue], size: int, window: Any,  # noqa: D102
-                     evictor_context: Evictor.EvictorContext) -> None:
-        if not self.do_evict_after:
-            self._evict(elements)
-
-    def evict_after(self, elements: list[TimestampedValue], size: int, window: Any,  # noqa: D102
-                    evictor_context: Evictor.EvictorContext) -> None:
-        if self.do_evict_after:
-            self._evict(elements)
 
 
 # -- assigners ------------------------------------------------------------------

@@ -19,12 +19,14 @@ from flink_py.datastream.functions import (
     Function,
     KeyedCoProcessFunction,
 )
-from flink_py.datastream.output_tag import OutputTag
-from flink_py.datastream.time_domain import TimeDomain
-from flink_py.datastream.timerservice import TimerService
 from flink_py.taskmanager.operators.base import TwoInputStreamOperator
-from flink_py.taskmanager.operators.keyed import AbstractKeyedOperator
-from flink_py.taskmanager.operators.process import Emitter, KeyedContextMixin, UserTimersOperator
+from flink_py.taskmanager.operators.process import (
+    ContextMixin,
+    Emitter,
+    KeyedContextMixin,
+    OnTimerContextMixin,
+    UserTimersOperator,
+)
 from flink_py.taskmanager.operators.timers import NonKeyedTimerService
 
 __all__ = [
@@ -83,21 +85,8 @@ def co_process_functions(func: Any, keyed: bool) -> Pair:
     return m1, m2, func if isinstance(func, Function) else None
 
 
-class _CoContext(CoProcessFunction.Context):
-    __slots__ = ("_emitter", "_timers")
-
-    def __init__(self, emitter: Emitter, timers: TimerService) -> None:
-        self._emitter = emitter
-        self._timers = timers
-
-    def timestamp(self) -> int | None:
-        return self._emitter.timestamp
-
-    def timer_service(self) -> TimerService:
-        return self._timers
-
-    def output(self, output_tag: OutputTag, value: Any) -> None:
-        self._emitter.side_output(output_tag, value)
+class _CoContext(ContextMixin, CoProcessFunction.Context):
+    __slots__ = ()
 
 
 def run_batch(f: Callable[..., Any], ctx: Any, em: Emitter, values: list[Any],
@@ -150,15 +139,9 @@ class _KeyedCoContext(KeyedContextMixin, KeyedCoProcessFunction.Context):
     __slots__ = ()
 
 
-class _KeyedCoOnTimerContext(_KeyedCoContext, KeyedCoProcessFunction.OnTimerContext):
-    __slots__ = ("domain",)
-
-    def __init__(self, emitter: Emitter, op: AbstractKeyedOperator) -> None:
-        super().__init__(emitter, op)
-        self.domain = TimeDomain.EVENT_TIME
-
-    def time_domain(self) -> TimeDomain:
-        return self.domain
+class _KeyedCoOnTimerContext(OnTimerContextMixin, _KeyedCoContext,
+                             KeyedCoProcessFunction.OnTimerContext):
+    __slots__ = ()
 
 
 class KeyedCoProcessOperator(UserTimersOperator, TwoInputStreamOperator):

@@ -25,8 +25,11 @@ from flink_py.taskmanager.operators.keyed import AbstractKeyedOperator
 from flink_py.taskmanager.operators.timers import NonKeyedTimerService
 
 __all__ = [
+    "ContextMixin",
     "Emitter",
+    "KeyedContextMixin",
     "KeyedProcessOperator",
+    "OnTimerContextMixin",
     "ProcessOperator",
     "UserTimersOperator",
     "resolve_process",
@@ -120,7 +123,9 @@ def resolve_process(func: Any, cls: type, method: str = "process_element"
     raise TypeError(f"{func!r} is neither a {cls.__name__} nor a callable (value, ctx)")
 
 
-class _ProcessContext(ProcessFunction.Context):
+class ContextMixin:
+    """The non-keyed process-function context shared by one- and two-input operators."""
+
     __slots__ = ("_emitter", "_timers")
 
     def __init__(self, emitter: Emitter, timers: TimerService) -> None:
@@ -128,13 +133,20 @@ class _ProcessContext(ProcessFunction.Context):
         self._timers = timers
 
     def timestamp(self) -> int | None:
+        """The element's timestamp, if it has one."""
         return self._emitter.timestamp
 
     def timer_service(self) -> TimerService:
+        """The operator's (non-keyed) timer service."""
         return self._timers
 
     def output(self, output_tag: OutputTag, value: Any) -> None:
+        """Emit ``value`` to the side output ``output_tag``."""
         self._emitter.side_output(output_tag, value)
+
+
+class _ProcessContext(ContextMixin, ProcessFunction.Context):
+    __slots__ = ()
 
 
 class ProcessOperator(StreamOperator):
@@ -200,28 +212,23 @@ class _KeyedContext(KeyedContextMixin, KeyedProcessFunction.Context):
     __slots__ = ()
 
 
-class _OnTimerContext(KeyedProcessFunction.OnTimerContext):
-    __slots__ = ("_emitter", "_op", "domain")
+class OnTimerContextMixin(KeyedContextMixin):
+    """The keyed context of ``on_timer``, which also tells the firing timer's time domain
+    (``domain``, set by :class:`UserTimersOperator`)."""
+
+    __slots__ = ("domain",)
 
     def __init__(self, emitter: Emitter, op: AbstractKeyedOperator) -> None:
-        self._emitter = emitter
-        self._op = op
+        super().__init__(emitter, op)
         self.domain = TimeDomain.EVENT_TIME
 
-    def get_current_key(self) -> Any:
-        return self._op.backend.get_current_key()
-
-    def timestamp(self) -> int | None:
-        return self._emitter.timestamp
-
-    def timer_service(self) -> TimerService:
-        return self._op.timer_service
-
     def time_domain(self) -> TimeDomain:
+        """Whether the firing timer is an event-time or a processing-time timer."""
         return self.domain
 
-    def output(self, output_tag: OutputTag, value: Any) -> None:
-        self._emitter.side_output(output_tag, value)
+
+class _OnTimerContext(OnTimerContextMixin, KeyedProcessFunction.OnTimerContext):
+    __slots__ = ()
 
 
 class UserTimersOperator(AbstractKeyedOperator):
