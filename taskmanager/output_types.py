@@ -120,9 +120,10 @@ def _residual(type_info: Any, fact: Any) -> _ColumnCheck | None | bool:
     (none), a range check, or None (no fact helps)."""
     if fact is None or type(type_info) is not BasicTypeInfo:
         return None
-    if fact == type_fact(type_info) and fact[0] != "int":
-        return True
     bt = type_info.get_basic_type()
+    if fact == type_fact(type_info) and fact[0] != "int" \
+            or bt is BasicType.STRING and fact[0] == "xstr":
+        return True
     if fact[0] == "int" and bt in _INT_CODES:
         lo, hi = _INT_LIMITS[bt]
         if fact[1] is not None and fact[2] is not None and lo <= fact[1] and fact[2] <= hi:

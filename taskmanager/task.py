@@ -398,6 +398,9 @@ class Task:
             if all(is_typed(t) and t == types[0] for t in types) \
                     and all(g.input_index == 0 for g in tdd.inputs):
                 ops[0].input_fact = type_fact(types[0])
+        for spec, op in zip(tdd.operators, ops):  # along the chain (head first)
+            for j in spec.chained_outputs:
+                ops[j].input_fact = op.output_fact()
         max_rows = self.max_rows
         # Output writers, one per outgoing edge.
         writers_by_op: dict[int, list[tuple[str | None, RecordWriter]]] = {}

@@ -244,3 +244,39 @@ def test_a_fact_check_never_accepts_what_the_encoding_rejects(records: list) -> 
             BatchCodec(PAIR).encode(records)
         except TypeMismatchError:
             pytest.fail(f"accepted {records}")
+
+
+def test_str_methods_are_known_only_on_exact_strs() -> None:
+    split = inline_expression(lambda line: line.split(), 1)
+    assert split is not None
+    assert result_fact(split, (("xstr",),)) == ("list", ("xstr",))
+    # A str subclass may override split: nothing is known.
+    assert result_fact(split, (("str",),)) is None
+    assert result_fact(split, (None,)) is None
+
+
+class _Shouty(str):
+    def split(self, *args: Any) -> Any:  # type: ignore[override]
+        return [1, 2]
+
+
+def test_a_str_subclass_overriding_a_method_still_fails_the_type_check() -> None:
+    # Its records are not exact strs, so flat_map's output is checked in full.
+    op = FlatMapOperator(lambda line: line.split())
+    assert op.output_fact() is None
+    check = fast_check(Types.STRING(), op.output_fact())
+    assert check is not None and not check(_Shouty("a b").split())
+
+
+def test_facts_flow_along_a_text_file_chain() -> None:
+    # read_text_file -> flat_map(split) -> map((w, 1)): the pairs need no check at all.
+    flat = FlatMapOperator(lambda line: line.split())
+    flat.input_fact = ("xstr",)
+    pair = MapOperator(lambda w: (w, 1))
+    pair.input_fact = flat.output_fact()
+    assert pair.output_fact() == ("tuple", (("xstr",), ("int", 1, 1)))
+    check = fast_check(PAIR, pair.output_fact())
+    assert check is not None and check([("a", 1)]) and check([])
+    keep = FilterOperator(lambda t: t[0] != "x")
+    keep.input_fact = pair.output_fact()
+    assert keep.output_fact() == pair.output_fact()

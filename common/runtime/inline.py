@@ -27,8 +27,8 @@ import types
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["InlineExpression", "compile_loop", "inline_expression", "join_facts", "map_loop",
-           "result_fact"]
+__all__ = ["InlineExpression", "compile_loop", "element_fact", "inline_expression", "join_facts",
+           "map_loop", "result_fact"]
 
 _BINARY = {i: symbol for i, (_, symbol) in enumerate(dis._nb_ops)}  # type: ignore[attr-defined]
 _UNARY = {"UNARY_NEGATIVE": "-", "UNARY_POSITIVE": "+", "UNARY_INVERT": "~",
@@ -252,13 +252,20 @@ def _identifier(name: Any) -> str:
 
 # -- what an expression's result is known to be ---------------------------------
 #
-# A fact is one of: ``("str",)`` a str; ``("int", lo, hi)`` an exact int, with
-# bounds when known (else None); ``("float",)`` and ``("bool",)`` exact floats and
-# bools; ``("tuple", (fact, ...))`` an exact tuple of that arity; or None:
-# nothing is known. (A str may be a subclass -- the str check accepts those --
-# so no operator result is inferred to be a str, only passed on as one.)
+# A fact is one of: ``("str",)`` a str, maybe of a subclass (what the str check
+# accepts); ``("xstr",)`` an exact str; ``("int", lo, hi)`` an exact int, with
+# bounds when known (else None); ``("float",)`` and ``("bool",)`` exact floats
+# and bools; ``("tuple", (fact, ...))`` an exact tuple of that arity;
+# ``("list", fact)`` an exact list of such elements; or None: nothing is known.
+# Only exact strs have known methods: a subclass may override them.
 
 _ARITHMETIC = {"+", "-", "*"}
+#: Methods of an exact str and what they return (or they raise).
+_STR_METHODS = {
+    **dict.fromkeys(("split", "rsplit", "splitlines"), ("list", ("xstr",))),
+    **dict.fromkeys(("strip", "lstrip", "rstrip", "lower", "upper", "casefold", "title",
+                     "capitalize", "swapcase", "replace"), ("xstr",)),
+}
 
 
 def result_fact(expression: InlineExpression, arg_facts: tuple[Any, ...]) -> Any:
@@ -274,11 +281,20 @@ def _fact(node: Any, args: tuple[Any, ...]) -> Any:
         return _const_fact(node[1])
     if kind == "tuple":
         return ("tuple", tuple(_fact(item, args) for item in node[1]))
+    if kind == "list":
+        items = [_fact(item, args) for item in node[1]]
+        return ("list", _join_all(items)) if items else None
     if kind == "subscr":
         obj, index = _fact(node[1], args), node[2]
-        if obj is not None and obj[0] == "tuple" and index[0] == "const" \
-                and type(index[1]) is int and -len(obj[1]) <= index[1] < len(obj[1]):
+        if obj is None or index[0] != "const" or type(index[1]) is not int:
+            return None
+        if obj[0] == "tuple" and -len(obj[1]) <= index[1] < len(obj[1]):
             return obj[1][index[1]]
+        return obj[1] if obj[0] == "list" else None  # an element, or IndexError
+    if kind == "call":
+        method = node[1]
+        if method[0] == "attr" and _fact(method[1], args) == ("xstr",):
+            return _STR_METHODS.get(method[2])
         return None
     if kind == "binop":
         left, right = _fact(node[2], args), _fact(node[3], args)
@@ -289,6 +305,8 @@ def _fact(node: Any, args: tuple[Any, ...]) -> Any:
             return ("int", None, None)  # exact ints, any size
         if kinds <= {"int", "float"} and "float" in kinds and node[1] in _ARITHMETIC | {"/"}:
             return ("float",)
+        if kinds == {"xstr"} and node[1] == "+":
+            return ("xstr",)
         return None
     return None
 
@@ -305,13 +323,35 @@ def join_facts(a: Any, b: Any) -> Any:
         return ("int", lo, hi)
     if a[0] == b[0] == "tuple" and len(a[1]) == len(b[1]):
         return ("tuple", tuple(join_facts(x, y) for x, y in zip(a[1], b[1])))
+    if a[0] == b[0] == "list":
+        return ("list", join_facts(a[1], b[1]))
+    if {a[0], b[0]} == {"str", "xstr"}:
+        return ("str",)
     return None
+
+
+def element_fact(fact: Any) -> Any:
+    """What every element of a value of ``fact`` is known to be (for flat_map)."""
+    if fact is None:
+        return None
+    if fact[0] == "list":
+        return fact[1]
+    if fact[0] == "tuple":
+        return _join_all(list(fact[1])) if fact[1] else None
+    return None
+
+
+def _join_all(facts: list[Any]) -> Any:
+    known = facts[0]
+    for f in facts[1:]:
+        known = join_facts(known, f)
+    return known
 
 
 def _const_fact(value: Any) -> Any:
     t = type(value)
     if t is str:
-        return ("str",)
+        return ("xstr",)
     if t is int:
         return ("int", value, value)
     if t is float:

@@ -10,6 +10,7 @@ from typing import Any
 
 from flink_py.common.runtime.inline import (
     compile_loop,
+    element_fact,
     inline_expression,
     map_loop,
     result_fact,
@@ -66,6 +67,10 @@ class FlatMapOperator(StreamOperator):
         super().open()
         self._loop = compile_loop(self.func, "flat_map", _FLAT_MAP)
 
+    def output_fact(self) -> Any:
+        expr = inline_expression(self.func, 1)
+        return None if expr is None else element_fact(result_fact(expr, (self.input_fact,)))
+
     def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
         f = self.func
         if timestamps is None:
@@ -94,6 +99,9 @@ class FilterOperator(StreamOperator):
     def open(self) -> None:
         super().open()
         self._loop = compile_loop(self.func, "filter", _FILTER)
+
+    def output_fact(self) -> Any:
+        return self.input_fact  # the records it keeps
 
     def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
         f = self.func

@@ -39,7 +39,10 @@ from flink_py.datastream.connectors.source import (
     SplitEnumeratorContext,
 )
 from flink_py.taskmanager.operators.base import SourceOperator
-from flink_py.taskmanager.operators.watermarks import WatermarkEmitter, auto_watermark_interval
+from flink_py.taskmanager.operators.watermarks import (
+    WatermarkEmitter,
+    auto_watermark_interval,
+)
 
 __all__ = ["NO_TIMESTAMP", "SourceReaderOperator", "SubtaskEnumeratorContext"]
 
@@ -104,10 +107,10 @@ class SubtaskEnumeratorContext(SplitEnumeratorContext[Any]):
         self.closed = False
 
     # -- SplitEnumeratorContext ------------------------------------------------
-    def current_parallelism(self) -> int:  # noqa: D102
+    def current_parallelism(self) -> int:
         return self.parallelism
 
-    def registered_readers(self) -> dict[int, Any]:  # noqa: D102
+    def registered_readers(self) -> dict[int, Any]:
         return {i: _ReaderInfo(i) for i in range(self.parallelism)}
 
     def _check(self, subtask: int) -> bool:
@@ -117,33 +120,33 @@ class SubtaskEnumeratorContext(SplitEnumeratorContext[Any]):
             raise ValueError(msg)
         return subtask == self.subtask
 
-    def assign_split(self, split: Any, subtask: int) -> None:  # noqa: D102
+    def assign_split(self, split: Any, subtask: int) -> None:
         if self._check(subtask):
             self._mailbox.put(lambda: self._reader().add_splits([split]))
 
-    def assign_splits(self, assignment: Any) -> None:  # noqa: D102
+    def assign_splits(self, assignment: Any) -> None:
         mapping = getattr(assignment, "assignment", assignment)
         for subtask, splits in mapping.items():
             if self._check(subtask) and splits:
                 chosen = list(splits)
                 self._mailbox.put(lambda chosen=chosen: self._reader().add_splits(chosen))
 
-    def signal_no_more_splits(self, subtask: int) -> None:  # noqa: D102
+    def signal_no_more_splits(self, subtask: int) -> None:
         if self._check(subtask):
             self._mailbox.put(lambda: self._reader().notify_no_more_splits())
 
-    def send_event_to_source_reader(self, subtask: int, event: Any) -> None:  # noqa: D102
+    def send_event_to_source_reader(self, subtask: int, event: Any) -> None:
         if self._check(subtask):
             self._mailbox.put(lambda: self._reader().handle_source_events(event))
 
     def call_async(self, callable_: Callable[[], Any],
                    handler: Callable[[Any, BaseException | None], None],
-                   initial_delay_ms: int = 0, period_ms: int = 0) -> None:  # noqa: D102
+                   initial_delay_ms: int = 0, period_ms: int = 0) -> None:
         due = time.monotonic() + max(0, initial_delay_ms) / 1000.0
         heapq.heappush(self._timers, (due, next(self._seq), callable_, handler,
                                       max(0, period_ms) / 1000.0))
 
-    def run_in_coordinator_thread(self, runnable: Callable[[], None]) -> None:  # noqa: D102
+    def run_in_coordinator_thread(self, runnable: Callable[[], None]) -> None:
         self._mailbox.put(runnable)
 
     # -- driven by the operator -------------------------------------------------
@@ -262,6 +265,11 @@ class SourceReaderOperator(SourceOperator):
         #: Runs the watermark strategy (None: records pass with the reader's timestamps).
         self.watermarks: WatermarkEmitter | None = None
 
+    def output_fact(self) -> Any:
+        """What the source says each of its records is (``Source.record_fact``, if any)."""
+        record_fact = getattr(self.source, "record_fact", None)
+        return record_fact() if callable(record_fact) else None
+
     # -- checkpoint hooks --------------------------------------------------------
     def restore_source(self, state: dict[str, Any]) -> None:
         """Continue from :meth:`snapshot_source` of an earlier attempt (call before open)."""
@@ -280,7 +288,7 @@ class SourceReaderOperator(SourceOperator):
         self.enumerator.notify_checkpoint_complete(checkpoint_id)
 
     # -- lifecycle ---------------------------------------------------------------
-    def open(self) -> None:  # noqa: D102
+    def open(self) -> None:
         super().open()
         ctx = self.ctx
         self.enum_context = SubtaskEnumeratorContext(
@@ -308,13 +316,13 @@ class SourceReaderOperator(SourceOperator):
             self.watermarks.start(ctx.processing_time_service,
                                   auto_watermark_interval(ctx.job_parameters))
 
-    def poll_next(self, max_rows: int) -> list[Any] | None:  # noqa: D102
+    def poll_next(self, max_rows: int) -> list[Any] | None:
         if self._ended:
             return None
         enum_ctx = self.enum_context
         assert enum_ctx is not None
         mailbox = self.mailbox
-        if enum_ctx._timers:  # noqa: SLF001
+        if enum_ctx._timers:
             enum_ctx.fire_due(time.monotonic())
         mailbox.run_all()
         out = _BatchOutput(max_rows)
@@ -337,7 +345,7 @@ class SourceReaderOperator(SourceOperator):
             return None
         return out.values
 
-    def end_of_event_time(self) -> None:  # noqa: D102
+    def end_of_event_time(self) -> None:
         if self.watermarks is not None:
             self.watermarks.end_of_time()
         else:
@@ -351,7 +359,7 @@ class SourceReaderOperator(SourceOperator):
         if wait > 0:
             reader.wait_available(wait)
 
-    def close(self) -> None:  # noqa: D102
+    def close(self) -> None:
         reader, enumerator, enum_ctx = self.reader, self.enumerator, self.enum_context
         if reader is None and enumerator is None:
             return  # never opened, or closed already

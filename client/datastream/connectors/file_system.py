@@ -125,6 +125,10 @@ class _TextLineFormat(StreamFormat):
 
         return TextLineReader(split, self.encoding, self.split_on_cr)
 
+    def record_fact(self) -> Any:
+        """Lines are exact strs (decoded from the file's bytes)."""
+        return ("xstr",)
+
     def is_splittable(self) -> bool:
         return True
 
@@ -184,15 +188,20 @@ class FileSource(Source[FileSourceSplit, Any]):
                             f"got {type(bulk_format).__name__}")
         return FileSourceBuilder(bulk_format, list(paths))
 
-    def get_boundedness(self) -> Boundedness:  # noqa: D102
+    def get_boundedness(self) -> Boundedness:
         return (Boundedness.BOUNDED if self.discovery_interval is None
                 else Boundedness.CONTINUOUS_UNBOUNDED)
 
-    def get_produced_type(self) -> Any:  # noqa: D102
+    def get_produced_type(self) -> Any:
         return self.format.get_produced_type()
 
+    def record_fact(self) -> Any:
+        """What each record is known to be (``common.runtime.inline`` facts), if the format says."""
+        record_fact = getattr(self.format, "record_fact", None)
+        return record_fact() if callable(record_fact) else None
+
     def create_enumerator(self, enum_context: SplitEnumeratorContext[FileSourceSplit]
-                          ) -> SplitEnumerator[FileSourceSplit, Any]:  # noqa: D102
+                          ) -> SplitEnumerator[FileSourceSplit, Any]:
         if self.discovery_interval is None:
             return static_file_enumerator(enum_context, self.paths, self.format.is_splittable(),
                                           self.min_split_size)
@@ -200,14 +209,14 @@ class FileSource(Source[FileSourceSplit, Any]):
                                              max(1, self.discovery_interval.to_millis()))
 
     def restore_enumerator(self, enum_context: SplitEnumeratorContext[FileSourceSplit],
-                           checkpoint: Any) -> SplitEnumerator[FileSourceSplit, Any]:  # noqa: D102
+                           checkpoint: Any) -> SplitEnumerator[FileSourceSplit, Any]:
         if self.discovery_interval is None:
             return StaticSplitEnumerator(enum_context, [], restored=checkpoint)
         return ContinuousFileSplitEnumerator(enum_context, self.paths,
                                              max(1, self.discovery_interval.to_millis()),
                                              restored=checkpoint)
 
-    def create_reader(self, reader_context: SourceReaderContext) -> FileSourceReader:  # noqa: D102
+    def create_reader(self, reader_context: SourceReaderContext) -> FileSourceReader:
         return FileSourceReader(reader_context, self.format)
 
 
@@ -271,7 +280,7 @@ class BucketAssigner(abc.ABC):
 class BasePathBucketAssigner(BucketAssigner):
     """No bucketing: every part file goes to the base path."""
 
-    def get_bucket_id(self, element: Any, context: Any) -> str:  # noqa: D102
+    def get_bucket_id(self, element: Any, context: Any) -> str:
         return ""
 
 
@@ -292,7 +301,7 @@ class DateTimeBucketAssigner(BucketAssigner):
         self.timezone_id = timezone_id
         self._fmt: Any = None
 
-    def get_bucket_id(self, element: Any, context: Any) -> str:  # noqa: D102
+    def get_bucket_id(self, element: Any, context: Any) -> str:
         if self._fmt is None:
             self._fmt = compile_pattern(self.format_str)
             if self.timezone_id is not None:
@@ -303,7 +312,7 @@ class DateTimeBucketAssigner(BucketAssigner):
                 self._tz = None
         ms = context.current_processing_time()
         if self._tz is None:
-            dt = datetime.datetime.fromtimestamp(ms / 1000.0)  # noqa: DTZ006 - system zone, as Flink
+            dt = datetime.datetime.fromtimestamp(ms / 1000.0)
         else:
             dt = datetime.datetime.fromtimestamp(ms / 1000.0, self._tz)
         return self._fmt(dt)
@@ -358,14 +367,14 @@ class DefaultRollingPolicy(RollingPolicy):
             if v <= 0:
                 raise ValueError(f"default_rolling_policy: {name} must be positive, got {v}")
 
-    def should_roll_on_checkpoint(self, part_file_state: PartFileInfo) -> bool:  # noqa: D102
+    def should_roll_on_checkpoint(self, part_file_state: PartFileInfo) -> bool:
         return part_file_state.size > self.part_size
 
-    def should_roll_on_event(self, part_file_state: PartFileInfo, element: Any) -> bool:  # noqa: D102
+    def should_roll_on_event(self, part_file_state: PartFileInfo, element: Any) -> bool:
         return part_file_state.size > self.part_size
 
     def should_roll_on_processing_time(self, part_file_state: PartFileInfo,
-                                       current_time: int) -> bool:  # noqa: D102
+                                       current_time: int) -> bool:
         return (current_time - part_file_state.creation_time >= self.rollover_interval
                 or current_time - part_file_state.last_update_time >= self.inactivity_interval)
 
@@ -373,14 +382,14 @@ class DefaultRollingPolicy(RollingPolicy):
 class OnCheckpointRollingPolicy(RollingPolicy):
     """Rolls at every checkpoint only (the policy of bulk formats)."""
 
-    def should_roll_on_checkpoint(self, part_file_state: PartFileInfo) -> bool:  # noqa: D102
+    def should_roll_on_checkpoint(self, part_file_state: PartFileInfo) -> bool:
         return True
 
-    def should_roll_on_event(self, part_file_state: PartFileInfo, element: Any) -> bool:  # noqa: D102
+    def should_roll_on_event(self, part_file_state: PartFileInfo, element: Any) -> bool:
         return False
 
     def should_roll_on_processing_time(self, part_file_state: PartFileInfo,
-                                       current_time: int) -> bool:  # noqa: D102
+                                       current_time: int) -> bool:
         return False
 
 
@@ -446,19 +455,19 @@ class FileSink(Sink[FileSinkCommittable]):
         self.output_config = output_config
         self.bucket_check_interval_ms = bucket_check_interval_ms
 
-    def set_input_type(self, type_info: Any) -> None:  # noqa: D102
+    def set_input_type(self, type_info: Any) -> None:
         target = self.encoder if self.encoder is not None else self.bulk_factory
         if target is not None:
             target.set_input_type(type_info)
 
-    def create_writer(self, context: WriterInitContext) -> FileWriter:  # noqa: D102
+    def create_writer(self, context: WriterInitContext) -> FileWriter:
         return FileWriter(self.base_path, self.encoder, self.bulk_factory, self.assigner,
                           self.policy, self.output_config, self.bucket_check_interval_ms,
                           context.get_subtask_id(), context.get_processing_time_service(),
                           roll_on_checkpoint=bool(context.get_configuration().get(
                               "execution.checkpointing.interval")))
 
-    def create_committer(self) -> FileCommitter:  # noqa: D102
+    def create_committer(self) -> FileCommitter:
         return FileCommitter()
 
     class _Builder:
