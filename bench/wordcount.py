@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import statistics
 import tempfile
 import time
 
@@ -110,13 +111,12 @@ def main() -> None:
     config = FlinkConfig.from_dict(dict(kv.split("=", 1) for kv in args.props))
     runs = [("p=1, 1 TM x 1 slot", 1, 1, 1), ("p=2, 2 TMs x 1 slot", 2, 1, 2),
             ("p=2, 1 TM x 2 slots", 2, 2, 1)]
-    job_times: dict[str, list[float]] = {name: [] for name, *_ in runs}
-    plain_times: list[float] = []
+    ratios: dict[str, list[float]] = {name: [] for name, *_ in runs}
     with tempfile.TemporaryDirectory(prefix="flink-py-bench-") as tmp:
         path = os.path.join(tmp, "lines.txt")
         words = write_lines(path, args.lines)
-        plain_times += [plain_loop(path) for _ in range(2)]
-        ceiling = min(plain_times) / min(same_functions_loop(path) for _ in range(2))
+        ceiling = min(plain_loop(path) for _ in range(2)) / min(
+            same_functions_loop(path) for _ in range(2))
         print(f"the job's functions alone (no runtime, one thread): ratio {ceiling:.3f} "
               "to the plain loop -- the ceiling at parallelism 1", flush=True)
         for _ in range(args.repeat):
@@ -126,20 +126,16 @@ def main() -> None:
                 before = plain_loop(path)
                 t = flink_run(path, p, slots, tms, config)
                 after = plain_loop(path)
-                plain_times += [before, after]
-                job_times[name].append(t)
                 ratio = (before + after) / 2 / t
+                ratios[name].append(ratio)
                 print(f"{name:22s} {words / t / 1e6:6.2f} M words/s   plain loop "
                       f"{2 * words / (before + after) / 1e6:6.2f} M words/s   ratio {ratio:.3f}",
                       flush=True)
-    # Noise only ever slows a run down: compare the fastest run of each with the
-    # fastest plain loop of the whole benchmark.
-    best = {name: min(plain_times) / min(times) for name, times in job_times.items()}
-    p1 = best["p=1, 1 TM x 1 slot"]
-    print(f"fastest runs vs the fastest plain loop ({words / min(plain_times) / 1e6:.2f} M words/s): "
-          f"p1 ratio {p1:.3f} (bar 0.25); "
-          f"p2 on 2 TMs {best['p=2, 2 TMs x 1 slot'] / p1:.2f}x p1 (bar 1.6); "
-          f"p2 on 1 TM {best['p=2, 1 TM x 2 slots'] / p1:.2f}x p1 (bar 1.6)")
+    median = {name: statistics.median(r) for name, r in ratios.items()}
+    p1 = median["p=1, 1 TM x 1 slot"]
+    print(f"median ratios over {args.repeat} runs: p1 {p1:.3f} (bar 0.25); "
+          f"p2 on 2 TMs {median['p=2, 2 TMs x 1 slot'] / p1:.2f}x p1 (bar 1.6); "
+          f"p2 on 1 TM {median['p=2, 1 TM x 2 slots'] / p1:.2f}x p1 (bar 1.6)")
 
 
 if __name__ == "__main__":
