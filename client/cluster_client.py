@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pickle
+import queue
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -218,16 +220,43 @@ def _probe(address: str, timeout: float) -> None:
         raise JobManagerUnreachable(msg) from None
 
 
+#: ``close`` of iterators dropped unclosed, run by one long-lived thread: a
+#: finalizer may run inside any code (even while the threading module holds
+#: its own locks), so it must neither block nor start a thread itself.
+_unclosed: queue.SimpleQueue[Any] = queue.SimpleQueue()
+_closer_lock = threading.Lock()
+_closer: threading.Thread | None = None
+
+
+def _close_dropped() -> None:
+    while True:
+        close = _unclosed.get()
+        try:
+            close()
+        except Exception:  # noqa: BLE001, S110 - nobody is left to tell
+            pass
+
+
+def _start_closer() -> None:
+    global _closer  # one thread per process
+    with _closer_lock:
+        if _closer is None:
+            _closer = threading.Thread(target=_close_dropped, name="collect-closer", daemon=True)
+            _closer.start()
+
+
 class CollectIterator:
     """Records of an ``execute_and_collect`` job, streamed to the client.
 
     Iterate over it, or use it as a context manager; :meth:`close` cancels
     the job if it is still running. When the job fails, iteration raises
-    :class:`JobExecutionException`.
+    :class:`JobExecutionException`. An iterator dropped without being closed
+    is closed in the background.
     """
 
     def __init__(self, client: ClusterClient, job_id: str, collect_id: str,
                  on_close: Any = None) -> None:
+        _start_closer()
         self.client = client
         self.job_id = job_id
         self.collect_id = collect_id
@@ -257,9 +286,10 @@ class CollectIterator:
             return
         if resp.finished:
             self._done = True
-            # Surface a failure; a finished job simply ends the iteration.
-            self.client.wait(self.job_id)
-            self.close()
+            try:  # surface a failure; a finished job simply ends the iteration
+                self.client.wait(self.job_id)
+            finally:
+                self.close()
 
     def close(self) -> None:
         """Stop consuming; cancel the job if it still runs."""
@@ -285,8 +315,5 @@ class CollectIterator:
         self.close()
 
     def __del__(self) -> None:
-        try:
-            if not self._closed and self._on_close is not None:
-                self.close()
-        except Exception:  # noqa: BLE001, S110 - interpreter shutdown
-            pass
+        if not self._closed and self._on_close is not None:
+            _unclosed.put(self.close)  # SimpleQueue.put is safe in a finalizer
