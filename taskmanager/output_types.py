@@ -37,7 +37,8 @@ from flink_py.common.typeinfo import (
 )
 from flink_py.taskmanager.writer import RecordWriter
 
-__all__ = ["CheckedRecordWriter", "TypeCheckedOutput", "fast_check", "is_typed", "type_fact"]
+__all__ = ["CheckedRecordWriter", "TypeCheckedOutput", "fast_check", "fully_known", "is_typed",
+           "type_fact"]
 
 
 #: array.array typecodes whose range is exactly the Java integer type's.
@@ -132,23 +133,42 @@ def _residual(type_info: Any, fact: Any) -> _ColumnCheck | None | bool:
     return None
 
 
+def _field_checks(type_info: Any, fact: Any) -> list[tuple[int, _ColumnCheck]] | None:
+    """Per field of a TUPLE, the check ``fact`` leaves open (none listed: nothing to
+    check), or None when the fact does not help."""
+    fields = type_info.get_field_types()
+    if fact is None or fact[0] != "tuple" or len(fact[1]) != len(fields):
+        return None
+    pairs: list[tuple[int, _ColumnCheck]] = []
+    for i, (t, f) in enumerate(zip(fields, fact[1])):
+        residual = _residual(t, f)
+        if residual is None:
+            residual = _column_check(t)
+            if residual is None:
+                return None
+        if residual is not True:
+            pairs.append((i, residual))  # type: ignore[arg-type]
+    return pairs
+
+
+def fully_known(type_info: Any, fact: Any) -> bool:
+    """Whether records of ``fact`` certainly fit ``type_info`` exactly (no check needed):
+    then a remote channel may encode them without checking (``BatchCodec.encode_known``)."""
+    if fact is None:
+        return False
+    if type(type_info) is TupleTypeInfo:
+        return _field_checks(type_info, fact) == []
+    return _residual(type_info, fact) is True
+
+
 def _fact_check(type_info: Any, fact: Any) -> Callable[[list[Any]], bool] | None:
     """A check of only what ``fact`` leaves open, or None."""
     if fact is None:
         return None
     if type(type_info) is TupleTypeInfo:
-        fields = type_info.get_field_types()
-        if fact[0] != "tuple" or len(fact[1]) != len(fields):
+        pairs = _field_checks(type_info, fact)
+        if pairs is None:
             return None
-        pairs: list[tuple[int, _ColumnCheck]] = []
-        for i, (t, f) in enumerate(zip(fields, fact[1])):
-            residual = _residual(t, f)
-            if residual is None:
-                residual = _column_check(t)
-                if residual is None:
-                    return None
-            if residual is not True:
-                pairs.append((i, residual))  # type: ignore[arg-type]
 
         def check_fields(records: list[Any]) -> bool:
             return all(c([r[i] for r in records]) for i, c in pairs)

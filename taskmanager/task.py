@@ -72,6 +72,7 @@ from flink_py.taskmanager.operators.timers import (
 from flink_py.taskmanager.output_types import (
     CheckedRecordWriter,
     TypeCheckedOutput,
+    fully_known,
     is_typed,
     type_fact,
 )
@@ -414,6 +415,7 @@ class Task:
             fact = ops[out.source_operator].output_fact() if out.side_output is None else None
             writer = (CheckedRecordWriter(*args, type_info=out.type_info, fact=fact)
                       if any(local) and is_typed(out.type_info) else RecordWriter(*args))
+            writer.known = fully_known(out.type_info, fact)
             env.registry.register(partition)
             self.writers.append(writer)
             self._writer_operators[id(writer)] = tdd.operators[out.source_operator].name

@@ -59,6 +59,9 @@ class RecordWriter:
         self.buffers_out = 0
         self.last_watermark = _LONG_MIN
         self.idle = False
+        #: The producer proves its records fit ``type_info`` exactly (see
+        #: ``output_types.fully_known``): remote batches are encoded unchecked.
+        self.known = False
         partitioner.setup(self.n, subtask_index)
 
     def emit(self, values: list[Any], timestamps: list[int] | None) -> None:
@@ -153,7 +156,7 @@ class RecordWriter:
 
     def _send_encoded(self, i: int, records: list[Any], timestamps: list[Any] | None,
                       codec: BatchCodec) -> None:
-        batch = codec.encode(records)
+        batch = codec.encode_known(records) if self.known else codec.encode(records)
         if timestamps is not None:
             batch = attach(batch, timestamps, self.ts_schema)  # type: ignore[arg-type]
         data = serialize(batch)

@@ -36,14 +36,14 @@ import decimal
 import math
 import operator
 import pickle
+from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import accumulate, chain, repeat
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import cloudpickle
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from flink_py.common.typeinfo import (
     BasicArrayTypeInfo,
     BasicType,
@@ -66,9 +66,9 @@ from flink_py.common.typeinfo import (
 from flink_py.common.types import Row, RowKind, _rows_from_values
 
 __all__ = [
-    "BatchCodec",
     "PICKLE_PROTOCOL",
     "ROW_KIND_COLUMN",
+    "BatchCodec",
     "deserialize",
     "schema_from_bytes",
     "schema_to_bytes",
@@ -710,6 +710,27 @@ class BatchCodec:
         except (*_ENCODE_ERRORS, _Reject) as exc:
             raise self._mismatch(records, exc) from exc
         return pa.RecordBatch.from_arrays(arrays, schema=self._schema)
+
+    def encode_known(self, records: list[Any]) -> pa.RecordBatch:
+        """Encodes records that are known to fit exactly (no checks).
+
+        For a producer whose records are proven, field by field, to be what
+        the declared type says -- exact tuples of its arity holding strs,
+        exact ints in range, floats or bools (``taskmanager.output_types``
+        facts) -- the type and arity checks and guards of :meth:`encode` are
+        skipped. Any other type is encoded with :meth:`encode`.
+        """
+        if not self._typed or self._is_row or not records:
+            return self.encode(records)
+        schema = self._schema
+        if not self._flat:
+            return pa.RecordBatch.from_arrays([pa.array(records, type=schema.field(0).type)],
+                                              schema=schema)
+        columns = ([[r[0] for r in records], [r[1] for r in records]] if self._n == 2
+                   else [[r[i] for r in records] for i in range(self._n)])
+        return pa.RecordBatch.from_arrays(
+            [pa.array(col, type=field.type) for col, field in zip(columns, schema)],
+            schema=schema)
 
     def _encode_flat(self, records: Sequence[Any]) -> list[pa.Array]:
         n = self._n
