@@ -30,7 +30,8 @@ from typing import Any
 __all__ = ["InlineExpression", "compile_loop", "element_fact", "inline_expression", "join_facts",
            "map_loop", "result_fact"]
 
-_BINARY = {i: symbol for i, (_, symbol) in enumerate(dis._nb_ops)}  # type: ignore[attr-defined]
+#: BINARY_OP's argument -> operator (Python 3.11+; older versions have no BINARY_OP)
+_BINARY = {i: symbol for i, (_, symbol) in enumerate(getattr(dis, "_nb_ops", ()))}
 _UNARY = {"UNARY_NEGATIVE": "-", "UNARY_POSITIVE": "+", "UNARY_INVERT": "~",
           "UNARY_NOT": "not "}
 _COMPARE = {"<", "<=", "==", "!=", ">", ">="}
