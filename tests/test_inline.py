@@ -325,3 +325,17 @@ def test_a_text_file_word_count_is_exact_across_processes(local_env: None, tmp_p
     for word, n in counts.execute_and_collect():
         final[word] = max(final.get(word, 0), n)
     assert final == dict(Counter(w for line in lines for w in line.split()))
+
+
+def test_constants_that_look_like_template_slots_stay_constants() -> None:
+    key = lambda t: t[0] + "{store}"  # noqa: E731
+    add = lambda a, b: (a[0], a[1] + b[1], "{store}", "{call}")  # noqa: E731
+    assert inline_expression(key, 1) is not None and inline_expression(add, 2) is not None
+    op = ReduceOperator(key, add)
+    out = _open(op)
+    op.process_batch([("x", 1), ("x", 2)], None)
+    assert out.main == [([("x", 1), ("x", 3, "{store}", "{call}")], None)]
+    mapped = MapOperator(lambda d: (d, "{call}"))
+    out = _open(mapped)
+    mapped.process_batch([5], None)
+    assert out.main == [([(5, "{call}")], None)]

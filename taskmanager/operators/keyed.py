@@ -196,24 +196,24 @@ def _reduce_loop(key: InlineExpression | None, reduce: InlineExpression | None,
         if reduce is not None:
             reduce.bind(namespace, "_rk")
             reduce_source = reduce.render("cur", "v", prefix="_rk")
-    body = (
-        "        for v in values:\n"
-        f"            k = {key_src}\n"
-        "            cur = get(k)\n"
-        f"            cur = v if cur is None else {reduce_source}\n"
-        "            {store}\n"
-        "            append(cur)\n"
-    )
+    def body(store: str) -> str:
+        return ("        for v in values:\n"
+                f"            k = {key_src}\n"
+                "            cur = get(k)\n"
+                f"            cur = v if cur is None else {reduce_source}\n"
+                f"            {store}\n"
+                "            append(cur)\n")
+
     src = (
         "def loop(values, table, accessors, key_of, reduce):\n"
         "    out = []\n"
         "    append = out.append\n"
         "    if table is not None:\n"
         "        get = table.get\n"
-        + body.replace("{store}", "table[k] = cur")
+        + body("table[k] = cur")
         + "    else:\n"
         "        get, put = accessors\n"
-        + body.replace("{store}", "put(k, cur)")
+        + body("put(k, cur)")
         + "    return out\n"
     )
     where = next((e for e in (reduce, key) if e is not None), None)
