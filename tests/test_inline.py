@@ -328,8 +328,8 @@ def test_a_text_file_word_count_is_exact_across_processes(local_env: None, tmp_p
 
 
 def test_constants_that_look_like_template_slots_stay_constants() -> None:
-    key = lambda t: t[0] + "{store}"  # noqa: E731
-    add = lambda a, b: (a[0], a[1] + b[1], "{store}", "{call}")  # noqa: E731
+    key = lambda t: t[0] + "{store}"
+    add = lambda a, b: (a[0], a[1] + b[1], "{store}", "{call}")
     assert inline_expression(key, 1) is not None and inline_expression(add, 2) is not None
     op = ReduceOperator(key, add)
     out = _open(op)
