@@ -211,7 +211,8 @@ class BasicType(Enum):
     INSTANT = "Instant"
 
 
-_INT_RANGES: dict[BasicType, tuple[int, int]] = {
+#: The value range of each Java integer type.
+INT_RANGES: dict[BasicType, tuple[int, int]] = {
     BasicType.BYTE: (-(2**7), 2**7 - 1),
     BasicType.SHORT: (-(2**15), 2**15 - 1),
     BasicType.INT: (-(2**31), 2**31 - 1),
@@ -254,10 +255,10 @@ def _validate_basic(ti: BasicTypeInfo, value: Any) -> None:
     elif bt is BasicType.BOOLEAN:
         if not isinstance(value, bool):
             raise TypeMismatchError.for_value(value, ti)
-    elif bt in _INT_RANGES:
+    elif bt in INT_RANGES:
         if not _is_int(value):
             raise TypeMismatchError.for_value(value, ti)
-        low, high = _INT_RANGES[bt]
+        low, high = INT_RANGES[bt]
         if not low <= value <= high:
             raise TypeMismatchError.for_value(
                 value, ti, "out of range [%d, %d]" % (low, high)

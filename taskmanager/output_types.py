@@ -30,6 +30,7 @@ from typing import Any
 
 from flink_py.common.runtime.arrow_codec import BatchCodec
 from flink_py.common.typeinfo import (
+    INT_RANGES,
     BasicType,
     BasicTypeInfo,
     PickledBytesTypeInfo,
@@ -57,15 +58,23 @@ def _str_column(col: list[Any]) -> bool:
     return True
 
 
-def _int_column(code: str) -> _ColumnCheck:
+def _int_range(code: str) -> _ColumnCheck:
+    """Range check of a column known to hold exact ints."""
     def check(col: list[Any]) -> bool:
-        if list(map(type, col)) != [int] * len(col):  # exact int: no bool, float, None
-            return False
         try:
             array(code, col)  # C range check
         except OverflowError:
             return False
         return True
+    return check
+
+
+def _int_column(code: str) -> _ColumnCheck:
+    in_range = _int_range(code)
+
+    def check(col: list[Any]) -> bool:
+        # exact int: no bool, float, None
+        return list(map(type, col)) == [int] * len(col) and in_range(col)
     return check
 
 
@@ -85,17 +94,6 @@ def _column_check(type_info: Any) -> _ColumnCheck | None:
     return None if code is None else _int_column(code)
 
 
-def _int_range(code: str) -> _ColumnCheck:
-    """Range check of a column known to hold exact ints."""
-    def check(col: list[Any]) -> bool:
-        try:
-            array(code, col)
-        except OverflowError:
-            return False
-        return True
-    return check
-
-
 def type_fact(type_info: Any) -> Any:
     """What a value that passed the check of ``type_info`` is known to be (see
     ``common.runtime.inline``): exact ints in range, floats, bools, strs, exact tuples."""
@@ -105,15 +103,10 @@ def type_fact(type_info: Any) -> Any:
         return None
     bt = type_info.get_basic_type()
     if bt in _INT_CODES:
-        lo, hi = _INT_LIMITS[bt]
+        lo, hi = INT_RANGES[bt]
         return ("int", lo, hi)
     return {BasicType.STRING: ("str",), BasicType.BOOLEAN: ("bool",),
             BasicType.DOUBLE: ("float",)}.get(bt)
-
-
-#: The ranges of the integer types.
-_INT_LIMITS = {BasicType.BYTE: (-(2**7), 2**7 - 1), BasicType.SHORT: (-(2**15), 2**15 - 1),
-               BasicType.INT: (-(2**31), 2**31 - 1), BasicType.LONG: (-(2**63), 2**63 - 1)}
 
 
 def _residual(type_info: Any, fact: Any) -> _ColumnCheck | None | bool:
@@ -126,7 +119,7 @@ def _residual(type_info: Any, fact: Any) -> _ColumnCheck | None | bool:
             or bt is BasicType.STRING and fact[0] == "xstr":
         return True
     if fact[0] == "int" and bt in _INT_CODES:
-        lo, hi = _INT_LIMITS[bt]
+        lo, hi = INT_RANGES[bt]
         if fact[1] is not None and fact[2] is not None and lo <= fact[1] and fact[2] <= hi:
             return True
         return _int_range(_INT_CODES[bt])

@@ -399,9 +399,13 @@ class Task:
             if all(is_typed(t) and t == types[0] for t in types) \
                     and all(g.input_index == 0 for g in tdd.inputs):
                 ops[0].input_fact = type_fact(types[0])
-        for spec, op in zip(tdd.operators, ops):  # along the chain (head first)
+        #: per operator: what its main output is known to be (facts flow along the
+        #: chain, head first)
+        facts: list[Any] = []
+        for spec, op in zip(tdd.operators, ops):
+            facts.append(op.output_fact())
             for j in spec.chained_outputs:
-                ops[j].input_fact = op.output_fact()
+                ops[j].input_fact = facts[-1]
         max_rows = self.max_rows
         # Output writers, one per outgoing edge.
         writers_by_op: dict[int, list[tuple[str | None, RecordWriter]]] = {}
@@ -412,7 +416,7 @@ class Task:
             local = [addr == env.data_address for addr in out.consumer_addresses]
             args = (partition, _unpickle(out.partitioner), local, out.type_info,
                     tdd.subtask_index, max_rows, self.max_bytes, self.cancelled)
-            fact = ops[out.source_operator].output_fact() if out.side_output is None else None
+            fact = facts[out.source_operator] if out.side_output is None else None
             writer = (CheckedRecordWriter(*args, type_info=out.type_info, fact=fact)
                       if any(local) and is_typed(out.type_info) else RecordWriter(*args))
             writer.known = fully_known(out.type_info, fact)
@@ -427,7 +431,7 @@ class Task:
             if is_typed(spec.output_type):  # a chained sink ends the stream: check the type
                 for k, j in enumerate(spec.chained_outputs):
                     if not tdd.operators[j].chained_outputs and j not in writers_by_op:
-                        main[k] = TypeCheckedOutput(main[k], spec.output_type, op.output_fact())
+                        main[k] = TypeCheckedOutput(main[k], spec.output_type, facts[i])
                         self._writer_operators[id(main[k])] = spec.name
             side: dict[str, list[Any]] = {}
             for tag, writer in writers_by_op.get(i, []):

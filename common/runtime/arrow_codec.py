@@ -608,6 +608,17 @@ def _make_decoder(ti: TypeInformation) -> _Decoder:
 # ---------------------------------------------------------------------------------------------
 
 
+def _columns(rows: Sequence[Sequence[Any]], n: int) -> list[list[Any]]:
+    """The ``n`` fields of equal-length rows, column by column.
+
+    Column-wise comprehensions: zip(*rows) advances one iterator per row and
+    costs several times more on batches of thousands of rows.
+    """
+    if n == 2:
+        return [[r[0] for r in rows], [r[1] for r in rows]]
+    return [[r[i] for r in rows] for i in range(n)]
+
+
 class BatchCodec:
     """Encodes lists of records into Arrow record batches and back.
 
@@ -726,8 +737,7 @@ class BatchCodec:
         if not self._flat:
             return pa.RecordBatch.from_arrays([pa.array(records, type=schema.field(0).type)],
                                               schema=schema)
-        columns = ([[r[0] for r in records], [r[1] for r in records]] if self._n == 2
-                   else [[r[i] for r in records] for i in range(self._n)])
+        columns = _columns(records, self._n)
         return pa.RecordBatch.from_arrays(
             [pa.array(col, type=field.type) for col, field in zip(columns, schema)],
             schema=schema)
@@ -763,12 +773,9 @@ class BatchCodec:
         else:
             to_values = self._type_info.tuple_values  # type: ignore[union-attr]
             rows = [to_values(r) for r in records]
-        # Column-wise comprehensions: zip(*rows) advances one iterator per row
-        # and costs several times more on batches of thousands of rows.
         if len(set(map(len, rows))) != 1 or len(rows[0]) != n:
             raise _Reject("arity")
-        columns = [[r[i] for r in rows] for i in range(n)] if n != 2 else [
-            [r[0] for r in rows], [r[1] for r in rows]]
+        columns = _columns(rows, n)
         arrays = [enc(col) for enc, col in zip(self._encoders, columns)]
         if self._is_row:
             arrays.append(kinds if kinds is not None else pa.nulls(len(records), pa.int8()))

@@ -27,8 +27,8 @@ import types
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["InlineExpression", "compile_loop", "element_fact", "inline_expression", "join_facts",
-           "map_loop", "result_fact"]
+__all__ = ["InlineExpression", "compile_loop", "element_fact", "exec_loop", "inline_expression",
+           "join_facts", "map_loop", "result_fact"]
 
 #: BINARY_OP's argument -> operator (Python 3.11+; older versions have no BINARY_OP)
 _BINARY = {i: symbol for i, (_, symbol) in enumerate(getattr(dis, "_nb_ops", ()))}
@@ -89,20 +89,26 @@ def compile_loop(func: Any, name: str, template: str) -> Any:
     """Compile ``template`` -- the source of ``def loop(values, f)`` -- with
     ``{call}`` replaced by the per-record expression: ``func``'s body on ``v``
     if it inlines, else ``f(v)``. Returns ``loop``.
-
-    The code is named ``<flink-py NAME loop from FILE:LINE>`` after the
-    function it inlines, so a failure inside it can be shown as the user's
-    line (see ``taskmanager.task``).
     """
     expr = inline_expression(func, 1)
     namespace: dict[str, Any] = {}
-    call, origin = "f(v)", ""
+    call = "f(v)"
     if expr is not None:
         expr.bind(namespace)
         call = expr.render("v")
-        origin = f" from {expr.filename}:{expr.lineno}"
-    source = template.replace("{call}", call)
-    exec(compile(source, f"<flink-py {name} loop{origin}>", "exec"), namespace)  # noqa: S102
+    return exec_loop(template.replace("{call}", call), name, namespace, expr)
+
+
+def exec_loop(source: str, name: str, namespace: dict[str, Any],
+              origin: InlineExpression | None) -> Any:
+    """Run ``source`` (which defines ``loop``) in ``namespace``; return ``loop``.
+
+    The code is named ``<flink-py NAME loop from FILE:LINE>`` after the
+    function ``origin`` it inlines, so a failure inside it can be shown as the
+    user's line (see ``taskmanager.task``).
+    """
+    where = f" from {origin.filename}:{origin.lineno}" if origin is not None else ""
+    exec(compile(source, f"<flink-py {name} loop{where}>", "exec"), namespace)  # noqa: S102
     return namespace["loop"]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from flink_py.common.runtime.config import FlinkConfig
 from flink_py.common.runtime.inline import (
     InlineExpression,
+    exec_loop,
     inline_expression,
     join_facts,
     result_fact,
@@ -216,10 +217,7 @@ def _reduce_loop(key: InlineExpression | None, reduce: InlineExpression | None,
         + body("put(k, cur)")
         + "    return out\n"
     )
-    where = next((e for e in (reduce, key) if e is not None), None)
-    origin = f" from {where.filename}:{where.lineno}" if where is not None else ""
-    exec(compile(src, f"<flink-py {name} loop{origin}>", "exec"), namespace)  # noqa: S102
-    return namespace["loop"]
+    return exec_loop(src, name, namespace, reduce or key)
 
 
 class _KeyedRecordOperator(AbstractKeyedOperator):
