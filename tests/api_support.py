@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,11 +28,11 @@ from typing import Any
 
 import cloudpickle
 import pytest
-
 from flink_py.client.context import ClientContext, set_context
 from flink_py.client.local_cluster import LocalCluster
 from flink_py.common.runtime.config import FlinkConfig
 from flink_py.datastream import StreamExecutionEnvironment
+
 from tests.conftest import ProcessCluster, remote_env
 
 __all__ = ["by_value", "cluster_env", "mark_done", "remote_environment", "sequenced",
@@ -142,3 +143,36 @@ def sequenced(env: Any, directory: str, items: list[tuple[int, Any]],
         first, *rest = streams[index]
         out.append(first.union(*rest) if rest else first)
     return out
+
+
+# -- file-to-file jobs: keyed running sums written by a two-phase-commit sink ---------------
+
+def write_keyed_inputs(root: Path, files: int, lines: int, keys: int) -> Path:
+    """``files`` input files under ``root/in`` of ``lines`` lines ``f<f>k<key>,<i>``."""
+    src = root / "in"
+    src.mkdir()
+    for f in range(files):
+        (src / f"f{f}.txt").write_text("".join(f"f{f}k{i % keys},{i}\n" for i in range(lines)))
+    return src
+
+
+def expected_running_sums(files: int, lines: int, keys: int) -> Counter[str]:
+    """Every ``key,running sum`` line a keyed sum over :func:`write_keyed_inputs` emits once."""
+    out: Counter[str] = Counter()
+    for f in range(files):
+        sums: dict[str, int] = {}
+        for i in range(lines):
+            key = f"f{f}k{i % keys}"
+            sums[key] = sums.get(key, 0) + i
+            out[f"{key},{sums[key]}"] += 1
+    return out
+
+
+def committed_lines(out: Path) -> Counter[str]:
+    """The lines of the committed (not hidden in-progress) files below ``out``."""
+    lines: Counter[str] = Counter()
+    for dirpath, _, names in os.walk(out):
+        for name in names:
+            if not name.startswith("."):
+                lines.update(Path(dirpath, name).read_text().splitlines())
+    return lines

@@ -9,33 +9,27 @@ not end the operators' input.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from flink_py.common import Configuration, Encoder, Types
-from flink_py.datastream import KeyedProcessFunction, MapFunction, StreamExecutionEnvironment
+from flink_py.datastream import (
+    KeyedProcessFunction,
+    MapFunction,
+    StreamExecutionEnvironment,
+)
 from flink_py.datastream.connectors.file_system import FileSink
 from flink_py.datastream.connectors.number_seq import NumberSequenceSource
-from tests.api_support import by_value
+
+from tests.api_support import by_value, committed_lines
 from tests.conftest import wait_until
 
 by_value(__name__)
 
 N = 400  # numbers 0..N-1; the upper half is slow
-
-
-def _committed(out: Path) -> Counter[str]:
-    lines: Counter[str] = Counter()
-    for dirpath, _, names in os.walk(out):
-        for name in names:
-            if not name.startswith("."):
-                lines.update(Path(dirpath, name).read_text().splitlines())
-    return lines
 
 
 class _SlowUpperHalf(MapFunction):
@@ -81,11 +75,11 @@ def test_a_failure_after_one_sink_subtask_ended_keeps_the_output_exact(local_env
     # The subtask reading the lower half ends at once; the other fails near its end.
     _numbers_to_files(env, out, fail_at=N - 30)
     job = env.execute_async("final checkpoint")
-    details = job._client.wait(job.get_job_id(), timeout=60)  # noqa: SLF001
+    details = job._client.wait(job.get_job_id(), timeout=60)
     job.get_job_execution_result()
     assert details.info.state == "FINISHED"
     assert details.num_restarts == 1 and "injected failure" in details.failure_cause
-    assert _committed(out) == Counter(str(n) for n in range(N))
+    assert committed_lines(out) == Counter(str(n) for n in range(N))
 
 
 @pytest.mark.slow
@@ -99,12 +93,12 @@ def test_a_bounded_job_with_checkpointing_finishes_promptly(local_env: None,
      .sink_to(FileSink.for_row_format(str(out), Encoder.simple_string_encoder()).build()))
     start = time.monotonic()
     job = env.execute_async("prompt")
-    details = job._client.wait(job.get_job_id(), timeout=50)  # noqa: SLF001
+    details = job._client.wait(job.get_job_id(), timeout=50)
     took = time.monotonic() - start
     assert details.info.state == "FINISHED"
     assert took < 30, f"waited {took:.1f} s: the final checkpoint waited for the interval"
     assert details.completed_checkpoints >= 1  # the final checkpoint committed the output
-    assert _committed(out) == Counter(str(n) for n in range(N))
+    assert committed_lines(out) == Counter(str(n) for n in range(N))
 
 
 class _TimerAtTheEndOfTime(KeyedProcessFunction):
@@ -136,11 +130,11 @@ def test_stop_without_drain_does_not_end_the_operators_input(local_env: None,
      .process(_TimerAtTheEndOfTime(), Types.STRING())
      .sink_to(FileSink.for_row_format(str(out), Encoder.simple_string_encoder()).build()))
     job = env.execute_async("stop without drain")
-    client = job._client  # noqa: SLF001
+    client = job._client
     job_id = job.get_job_id()
     wait_until(lambda: client.get_job(job_id).completed_checkpoints >= 1, timeout=40)
     client.stop_with_savepoint(job_id, str(tmp_path / "savepoints"), drain=False, timeout=60)
     assert client.wait(job_id, timeout=30).info.state == "FINISHED"
-    committed = _committed(out)
+    committed = committed_lines(out)
     assert committed, "nothing was committed"
     assert not [line for line in committed if line.startswith("timer-")]

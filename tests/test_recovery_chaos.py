@@ -8,19 +8,26 @@ order (each key lives in one file, so its order is deterministic).
 
 from __future__ import annotations
 
-import os
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from flink_py.client.cluster_client import JobExecutionException
 from flink_py.common import Configuration, Encoder, Types
 from flink_py.datastream import MapFunction, StreamExecutionEnvironment
-from flink_py.datastream.connectors.file_system import FileSink, FileSource, StreamFormat
-from tests.api_support import by_value
+from flink_py.datastream.connectors.file_system import (
+    FileSink,
+    FileSource,
+    StreamFormat,
+)
+
+from tests.api_support import (
+    by_value,
+    committed_lines,
+    expected_running_sums,
+    write_keyed_inputs,
+)
 from tests.conftest import ProcessCluster, remote_env, wait_until
 
 by_value(__name__)
@@ -28,36 +35,6 @@ by_value(__name__)
 FILES = 4
 LINES = 1500  # per file
 KEYS = 5  # per file
-
-
-def _write_input(root: Path) -> Path:
-    src = root / "in"
-    src.mkdir()
-    for f in range(FILES):
-        with open(src / f"f{f}.txt", "w") as fh:
-            for i in range(LINES):
-                fh.write(f"f{f}k{i % KEYS},{i}\n")
-    return src
-
-
-def _expected() -> Counter[str]:
-    out: Counter[str] = Counter()
-    for f in range(FILES):
-        sums: dict[str, int] = {}
-        for i in range(LINES):
-            key = f"f{f}k{i % KEYS}"
-            sums[key] = sums.get(key, 0) + i
-            out[f"{key},{sums[key]}"] += 1
-    return out
-
-
-def _committed(out: Path) -> Counter[str]:
-    lines: Counter[str] = Counter()
-    for dirpath, _, names in os.walk(out):
-        for name in names:
-            if not name.startswith("."):
-                lines.update(Path(dirpath, name).read_text().splitlines())
-    return lines
 
 
 class _Parse(MapFunction):
@@ -108,7 +85,7 @@ def test_killing_a_taskmanager_mid_run_changes_nothing_in_the_committed_output(
     cluster = process_cluster
     cluster.start_jobmanager()
     tms = {cluster.start_taskmanager(f"tm{i}", 1): f"tm{i}" for i in range(3)}
-    src, out = _write_input(tmp_path), tmp_path / "out"
+    src, out = write_keyed_inputs(tmp_path, FILES, LINES, KEYS), tmp_path / "out"
     remote_env(cluster.address)
     try:
         env = StreamExecutionEnvironment.get_execution_environment(_config(tmp_path, backend))
@@ -120,7 +97,7 @@ def test_killing_a_taskmanager_mid_run_changes_nothing_in_the_committed_output(
         job_id = job.get_job_id()
         # Mid-run: a checkpoint completed and output is committed, the job still runs.
         details = wait_until(lambda: (lambda d: d if d.completed_checkpoints >= 1 and
-                                      _committed(out) else None)(client.get_job(job_id)),
+                                      committed_lines(out) else None)(client.get_job(job_id)),
                              timeout=40, describe=cluster.logs)
         assert details.info.state == "RUNNING", details.failure_cause
         victim = next(t.tm_id for t in details.tasks if t.state == "RUNNING")
@@ -134,8 +111,8 @@ def test_killing_a_taskmanager_mid_run_changes_nothing_in_the_committed_output(
         from flink_py.client.context import set_context
 
         set_context(None)
-    committed = _committed(out)
-    expected = _expected()
+    committed = committed_lines(out)
+    expected = expected_running_sums(FILES, LINES, KEYS)
     assert sum(committed.values()) == sum(expected.values())
     assert committed == expected
 
@@ -143,16 +120,16 @@ def test_killing_a_taskmanager_mid_run_changes_nothing_in_the_committed_output(
 @pytest.mark.slow
 def test_an_injected_user_exception_recovers_to_the_exact_output(local_env: None,
                                                                    tmp_path: Path) -> None:
-    src, out = _write_input(tmp_path), tmp_path / "out"
+    src, out = write_keyed_inputs(tmp_path, FILES, LINES, KEYS), tmp_path / "out"
     env = StreamExecutionEnvironment.get_execution_environment(_config(tmp_path, "hashmap"))
     env.set_parallelism(2)
     _job(env, src, out, _Parse(fail_at=f"f1k3,{LINES - 2}", delay_s=0.0005))
     job = env.execute_async("injected")
-    details = job._client.wait(job.get_job_id(), timeout=60)  # noqa: SLF001
+    details = job._client.wait(job.get_job_id(), timeout=60)
     job.get_job_execution_result()
     assert details.num_restarts == 1 and details.completed_checkpoints >= 1
     assert "injected failure" in details.failure_cause
-    assert _committed(out) == _expected()
+    assert committed_lines(out) == expected_running_sums(FILES, LINES, KEYS)
 
 
 class _AlwaysFails(MapFunction):
@@ -179,7 +156,7 @@ def test_restart_limits_end_failed_with_the_last_cause(local_env: None,
     env = StreamExecutionEnvironment.get_execution_environment(config)
     env.from_collection([1, 2, 3]).map(_AlwaysFails()).print()
     job = env.execute_async("always failing")
-    client = job._client  # noqa: SLF001
+    client = job._client
     details = wait_until(lambda: (lambda d: d if d.info.state == "FAILED" else None)(
         client.get_job(job.get_job_id())), timeout=30)
     with pytest.raises(JobExecutionException) as info:

@@ -12,50 +12,30 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from flink_py.common import Configuration, Encoder, Types
 from flink_py.datastream import StreamExecutionEnvironment
-from flink_py.datastream.connectors.file_system import FileSink, FileSource, StreamFormat
-from tests.api_support import by_value
+from flink_py.datastream.connectors.file_system import (
+    FileSink,
+    FileSource,
+    StreamFormat,
+)
+
+from tests.api_support import (
+    by_value,
+    committed_lines,
+    expected_running_sums,
+    write_keyed_inputs,
+)
 from tests.conftest import ProcessCluster, remote_env, wait_until
 from tests.test_recovery_chaos import _Parse
 
 by_value(__name__)
 
 FILES, LINES, KEYS = 3, 600, 4
-
-
-def _input(root: Path) -> Path:
-    src = root / "in"
-    src.mkdir()
-    for f in range(FILES):
-        (src / f"f{f}.txt").write_text("".join(f"f{f}k{i % KEYS},{i}\n" for i in range(LINES)))
-    return src
-
-
-def _expected() -> Counter[str]:
-    out: Counter[str] = Counter()
-    for f in range(FILES):
-        sums: dict[str, int] = {}
-        for i in range(LINES):
-            key = f"f{f}k{i % KEYS}"
-            sums[key] = sums.get(key, 0) + i
-            out[f"{key},{sums[key]}"] += 1
-    return out
-
-
-def _committed(out: Path) -> Counter[str]:
-    lines: Counter[str] = Counter()
-    for dirpath, _, names in os.walk(out):
-        for name in names:
-            if not name.startswith("."):
-                lines.update(Path(dirpath, name).read_text().splitlines())
-    return lines
 
 
 def _env(tmp: Path, parallelism: int, restore: str | None = None,
@@ -105,8 +85,8 @@ def test_stop_with_savepoint_then_restore_at_parallelism_1_and_3(
     cluster.start_jobmanager()
     cluster.start_taskmanager("tm", 3)
     remote_env(cluster.address)
-    src = _input(tmp_path)
-    expected = _expected()
+    src = write_keyed_inputs(tmp_path, FILES, LINES, KEYS)
+    expected = expected_running_sums(FILES, LINES, KEYS)
     try:
         for new_p in (1, 3):
             out1, out2 = tmp_path / f"out-a{new_p}", tmp_path / f"out-b{new_p}"
@@ -116,11 +96,11 @@ def test_stop_with_savepoint_then_restore_at_parallelism_1_and_3(
             # self-contained: nothing in the savepoint points into the job's checkpoints
             meta = Path(path, "_metadata").read_text()
             assert str(tmp_path / "checkpoints") not in meta
-            first = _committed(out1)
+            first = committed_lines(out1)
             assert 0 < sum(first.values()) < sum(expected.values()), "stopped too late"
             job2 = _job(_env(tmp_path, new_p, restore=path), src, out2, delay_s=0.0)
             job2.get_job_execution_result()
-            assert first + _committed(out2) == expected, f"restored at parallelism {new_p}"
+            assert first + committed_lines(out2) == expected, f"restored at parallelism {new_p}"
     finally:
         from flink_py.client.context import set_context
 
@@ -134,7 +114,7 @@ def test_unmapped_state_fails_the_submit_unless_allowed_and_the_cli_verbs(
     cluster.start_jobmanager()
     cluster.start_taskmanager("tm", 2)
     remote_env(cluster.address)
-    src = _input(tmp_path)
+    src = write_keyed_inputs(tmp_path, FILES, LINES, KEYS)
     try:
         job = _job(_env(tmp_path, 2), src, tmp_path / "out1", delay_s=0.002)
         path = _stop_mid_run(cluster, job, tmp_path / "sp")

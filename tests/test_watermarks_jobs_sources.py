@@ -39,6 +39,7 @@ from flink_py.taskmanager.operators.timers import ProcessingTimeService
 
 from tests.api_support import by_value, cluster_env, session_cluster  # noqa: F401 - fixtures
 from tests.conftest import wait_until
+from tests.test_watermarks import Out
 
 by_value(__name__)
 
@@ -57,23 +58,6 @@ def _await(path: Path, timeout: float = 30.0) -> bool:
 
 
 # -- the operator on its own ------------------------------------------------------------------
-class _Out:
-    def __init__(self) -> None:
-        self.events: list[Any] = []
-
-    def emit(self, values: list[Any], timestamps: list[int] | None) -> None:
-        self.events.append(("records", list(values), timestamps))
-
-    def emit_side(self, tag: str, values: list[Any], timestamps: list[int] | None) -> None:
-        raise AssertionError("no side output expected")
-
-    def emit_watermark(self, watermark: int) -> None:
-        self.events.append(("wm", watermark))
-
-    def emit_watermark_status(self, idle: bool) -> None:
-        self.events.append(("idle" if idle else "active",))
-
-
 class _Scripted(SourceFunction):
     """Runs ``script(ctx)``, then signals ``finished``."""
 
@@ -92,7 +76,7 @@ def _drain(script: Any) -> list[Any]:
     """Open a SourceFunctionOperator, let ``script`` finish, then poll it to its end."""
     func = _Scripted(script)
     op = SourceFunctionOperator(func)
-    out = _Out()
+    out = Out()
     op.setup(OperatorContext("task", "scripted", 0, 1, 128, 0, "job", {},
                              processing_time_service=ProcessingTimeService()), out)
     op.open()

@@ -6,7 +6,6 @@ import dataclasses
 from typing import Any
 
 import pytest
-
 from flink_py.common.time import Time
 from flink_py.datastream import AggregateFunction, OutputTag
 from flink_py.datastream.window import (
@@ -22,12 +21,14 @@ from flink_py.datastream.window import (
     TumblingEventTimeWindows,
     WindowFunction,
 )
-from flink_py.taskmanager.operators.window.namespaced import MISSING
 from flink_py.taskmanager.operators.window import (
     AggregateContents,
     ListContents,
     WindowOperator,
 )
+from flink_py.taskmanager.operators.window.namespaced import MISSING
+
+from tests.test_windows_jobs import CountAggregator, WithWindow
 from tests.window_support import Harness
 
 
@@ -36,29 +37,6 @@ class Event:
     timestamp: int
     user_id: str
     action: str
-
-
-class CountAggregator(AggregateFunction):
-    def create_accumulator(self) -> int:
-        return 0
-
-    def add(self, value: Any, accumulator: int) -> int:
-        return accumulator + 1
-
-    def get_result(self, accumulator: int) -> int:
-        return accumulator
-
-    def merge(self, acc_a: int, acc_b: int) -> int:
-        return acc_a + acc_b
-
-
-class WithWindow(ProcessWindowFunction):
-    """Emit (user, count, (start, end)) like the seed's window function."""
-
-    def process(self, key: str, context: ProcessWindowFunction.Context, elements: Any) -> Any:
-        w = context.window()
-        for count in elements:
-            yield key, count, (w.start, w.end)
 
 
 def _user(e: Event) -> str:
@@ -267,5 +245,5 @@ def test_count_windows_are_dropped_once_complete() -> None:
     for i in range(100):
         h.feed(("k", i))
     # windows k*2 <= i < k*2+4: only the open ones (at most 2) keep contents
-    assert len(op.windows._get("k")) <= 2  # noqa: SLF001
+    assert len(op.windows._get("k")) <= 2
     assert [c for _, c in h.results()] == [4] * 49
