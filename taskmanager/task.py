@@ -412,8 +412,10 @@ class Task:
         for out in tdd.outputs:
             key = (tdd.job_id, out.edge_id, tdd.subtask_index, tdd.attempt)
             max_buffers = int(tdd.config.get("taskmanager.network.memory.max-buffers-per-channel", 10))
-            partition = ResultPartition(key, len(out.consumer_addresses), max_buffers)
+            local_buffers = int(tdd.config.get("taskmanager.network.local-channel.buffers", 1))
             local = [addr == env.data_address for addr in out.consumer_addresses]
+            partition = ResultPartition(key, [local_buffers if is_local else max_buffers
+                                              for is_local in local])
             args = (partition, _unpickle(out.partitioner), local, out.type_info,
                     tdd.subtask_index, max_rows, self.max_bytes, self.cancelled)
             fact = facts[out.source_operator] if out.side_output is None else None
@@ -452,7 +454,8 @@ class Task:
             conf = tdd.config
             gate = InputGate(
                 int(conf.get("taskmanager.network.memory.buffers-per-channel", 2)),
-                int(conf.get("taskmanager.network.memory.floating-buffers-per-gate", 8)))
+                int(conf.get("taskmanager.network.memory.floating-buffers-per-gate", 8)),
+                int(conf.get("taskmanager.network.local-channel.buffers", 1)))
             self._codecs: list[BatchCodec | None] = []
             #: per gate channel: its index among the channels of its input
             self._valve_slots: list[int] = []

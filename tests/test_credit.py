@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import threading
 
 import pytest
+from flink_py.taskmanager.network.credit import GateCredits, SenderCredit
+from flink_py.taskmanager.network.gate import KIND_DATA, InputGate
+from flink_py.taskmanager.network.partition import PartitionRegistry, ResultPartition
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from flink_py.taskmanager.network.credit import GateCredits, SenderCredit
 
 
 def test_sender_sends_data_only_against_credit_and_events_without() -> None:
@@ -94,3 +96,30 @@ def test_credit_loop_never_overruns_receiver(channels: int, exclusive: int, floa
         assert all(s.credit >= 0 for s in senders)
         assert held + outstanding <= total
         assert gate.floating_pool >= 0
+
+
+
+def test_local_channel_holds_one_batch_in_flight_and_one_queued_then_blocks() -> None:
+    """``taskmanager.network.local-channel.buffers`` = 1 (the default): a producer in the
+    same worker hands over one batch, queues one more, and then waits for the consumer."""
+    registry = PartitionRegistry()
+    key = ("job", "edge", 0, 0)
+    partition = ResultPartition(key, [1])
+    registry.register(partition)
+    gate = InputGate(2, 8, local=1)
+    channel = gate.add_local(0, key, 0, registry)
+    gate.start()
+    sub = partition.subpartitions[0]
+    would_block = threading.Event()
+    would_block.set()  # add_data raises instead of waiting when it would block
+    sub.add_data(([0], None), would_block)
+    sub.add_data(([1], None), would_block)
+    assert gate.queue.qsize() == 1 and sub.queued() == 1  # one handed over, one queued
+    with pytest.raises(InterruptedError):
+        sub.add_data(([2], None), would_block)  # full: the producer would wait
+    index, kind, (values, _) = gate.queue.get_nowait()
+    assert (index, kind, values) == (0, KIND_DATA, [0])
+    channel.recycle()  # the consumer took it: the queued batch moves on
+    assert gate.queue.qsize() == 1 and sub.queued() == 0
+    sub.add_data(([2], None), would_block)  # room again
+    assert sub.queued() == 1

@@ -273,7 +273,7 @@ def test_bad_timestamps_fail_naming_the_operator() -> None:
 
 # -- the writer: timestamps and watermarks on the wire --------------------------------------
 def test_writer_sends_timestamps_as_a_column_and_watermarks_after_pending_records() -> None:
-    partition = ResultPartition(("job", "edge", 0, 0), 2, 10)
+    partition = ResultPartition(("job", "edge", 0, 0), [10, 10])
     partitioner = KeyGroupStreamPartitioner(lambda v: v[0], 128)
     type_info = Types.TUPLE([Types.STRING(), Types.INT()])
     writer = RecordWriter(partition, partitioner, [False, False], type_info, 0, 100, 1 << 20,

@@ -599,6 +599,10 @@ BUFFERS_PER_CHANNEL = option(_NET + "buffers-per-channel", _I, 2, "Exclusive cre
 FLOATING_BUFFERS_PER_GATE = option(_NET + "floating-buffers-per-gate", _I, 8, "Floating credits.")
 MAX_BUFFERS_PER_CHANNEL = option(
     _NET + "max-buffers-per-channel", _I, 10, "Max queued batches per channel.")
+LOCAL_CHANNEL_BUFFERS = option(
+    "taskmanager.network.local-channel.buffers", _I, 1,
+    "flink-py: batches a producer may hand to a consumer in the same slot worker before it "
+    "waits for the consumer (they share one GIL: a small window keeps records in cache).")
 BUFFER_DEBLOAT_ENABLED = option(_NET + "buffer-debloat.enabled", _B, False, "Buffer debloating.")
 BUFFER_DEBLOAT_TARGET = option(
     _NET + "buffer-debloat.target", _D, "1 s", "Target time to drain in-flight data.")

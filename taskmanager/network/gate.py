@@ -8,7 +8,9 @@ processes them, and then recycles the buffer, which returns credit.
 
 Remote channels account buffers with :class:`~.credit.GateCredits`
 (exclusive buffers per channel, floating buffers per gate). Local channels
-have a fixed window of ``capacity`` credits.
+have a fixed window of ``capacity`` credits, by default one: producer and
+consumer share one GIL, so a producer running ahead gains nothing and only
+pushes both tasks' records out of the CPU cache.
 """
 
 from __future__ import annotations
@@ -163,11 +165,13 @@ class RemoteInputChannel(InputChannel):
 class InputGate:
     """All input channels of one task, read in arrival order."""
 
-    def __init__(self, exclusive: int, floating: int) -> None:
+    def __init__(self, exclusive: int, floating: int, local: int = 1) -> None:
         self.queue: queue.SimpleQueue[tuple[int, int, Any]] = queue.SimpleQueue()
         self.channels: list[InputChannel] = []
         self._exclusive = exclusive
         self._floating = floating
+        #: the credit window of a local channel (``taskmanager.network.local-channel.buffers``)
+        self._local = local
         self.credits = GateCredits(0, exclusive, floating)
         self.credit_lock = threading.Lock()
         self._remote: list[RemoteInputChannel] = []
@@ -176,7 +180,7 @@ class InputGate:
                   registry: Any) -> LocalInputChannel:
         """Add a channel to a producer in this process."""
         ch = LocalInputChannel(self, len(self.channels), input_index, key, subpartition,
-                               registry, self._exclusive + self._floating)
+                               registry, self._local)
         self.channels.append(ch)
         return ch
 

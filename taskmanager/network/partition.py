@@ -162,9 +162,10 @@ class Subpartition:
 class ResultPartition:
     """All subpartitions one producer subtask writes for one job edge."""
 
-    def __init__(self, key: PartitionKey, num_subpartitions: int, max_buffers: int) -> None:
+    def __init__(self, key: PartitionKey, max_buffers: list[int]) -> None:
         self.key = key
-        self.subpartitions = [Subpartition(max_buffers) for _ in range(num_subpartitions)]
+        #: one per consumer subtask; ``max_buffers[i]`` queued batches block the producer
+        self.subpartitions = [Subpartition(m) for m in max_buffers]
 
 
 class PartitionRegistry:
