@@ -137,3 +137,15 @@ def test_an_inlined_reduce_leaving_the_int_range_fails() -> None:
     with pytest.raises(JobExecutionException,
                        match=r"in operator 'Adder': TypeMismatchError: Value 2147483648"):
         list(ds.execute_and_collect())
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+def test_flat_map_returning_none_fails_as_pyflinks_yield_from_does(keyed: bool) -> None:
+    env = _env(1)
+    ds = env.from_collection([1, 2])
+    if keyed:
+        ds = ds.key_by(lambda v: v)
+    out = ds.flat_map(lambda v: None if v == 2 else [v]).name("Maybe")
+    with pytest.raises(JobExecutionException,
+                       match=r"in operator 'Maybe': TypeError: 'NoneType' object is not iterable"):
+        list(out.execute_and_collect())

@@ -303,7 +303,7 @@ def test_runtime_context_describes_the_subtask_and_metrics() -> None:
     out = list(env.from_collection(list(range(10))).rebalance().map(Introspect())
                .name("Inspector").execute_and_collect())
     assert len(out) == 10
-    assert {r[:3] for r in out} == {("Inspector -> Collect Sink", 2, 64)}
+    assert {r[:3] for r in out} == {("Inspector", 2, 64)}  # the collect sink runs at p=1
     assert {r[3] for r in out} == {0, 1}
     assert {r[4:7] for r in out} == {(0, "42", "default")}
     per_subtask = _by_key(out, key=lambda r: r[3])

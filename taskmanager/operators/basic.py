@@ -26,9 +26,7 @@ def loop(values, f):
     out = []
     extend = out.extend
     for v in values:
-        r = {call}
-        if r is not None:
-            extend(r)
+        extend({call})  # None fails as in PyFlink ('yield from f(value)')
     return out
 """
 
@@ -80,11 +78,9 @@ class FlatMapOperator(StreamOperator):
         out_ts: list[int] = []
         extend = out.extend
         for v, ts in zip(values, timestamps):
-            r = f(v)
-            if r is not None:
-                n = len(out)
-                extend(r)
-                out_ts.extend([ts] * (len(out) - n))
+            n = len(out)
+            extend(f(v))
+            out_ts.extend([ts] * (len(out) - n))
         self.output.emit(out, out_ts)
 
 

@@ -256,12 +256,10 @@ class KeyedFlatMapOperator(_KeyedRecordOperator):
         out_ts: list[int] | None = None if timestamps is None else []
         for i, v in enumerate(values):
             backend.set_current_key(key_of(v))
-            r = f(v)
-            if r is not None:
-                n = len(out)
-                out.extend(r)
-                if out_ts is not None:
-                    out_ts.extend([timestamps[i]] * (len(out) - n))  # type: ignore[index]
+            n = len(out)
+            out.extend(f(v))  # None fails as in PyFlink ('yield from f(value)')
+            if out_ts is not None:
+                out_ts.extend([timestamps[i]] * (len(out) - n))  # type: ignore[index]
         self.output.emit(out, out_ts)
 
 

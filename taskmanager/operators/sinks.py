@@ -10,7 +10,7 @@ import cloudpickle
 
 from flink_py.datastream.functions import resolve
 from flink_py.taskmanager.operators.base import StreamOperator
-from flink_py.taskmanager.operators.formatting import java_string
+from flink_py.taskmanager.operators.formatting import print_string
 
 __all__ = ["CollectSinkOperator", "PrintSinkOperator", "SinkFunctionOperator"]
 
@@ -20,7 +20,7 @@ class PrintSinkOperator(StreamOperator):
 
     Prefixes follow Flink: none at parallelism 1 without a name, ``name> ``
     with a name, ``<subtask+1>> `` or ``name:<subtask+1>> `` at parallelism
-    above 1. Typed records print as Flink's Java ``toString`` would.
+    above 1. Records print as PyFlink shows them (``formatting.print_string``).
     """
 
     def __init__(self, sink_identifier: str | None, type_info: Any, to_stderr: bool = False) -> None:
@@ -42,7 +42,7 @@ class PrintSinkOperator(StreamOperator):
     def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
         t = self.type_info
         p = self._prefix
-        text = "".join(f"{p}{java_string(v, t)}\n" for v in values)
+        text = "".join(f"{p}{print_string(v, t)}\n" for v in values)
         stream = sys.stderr if self.to_stderr else sys.stdout
         stream.write(text)
         stream.flush()
