@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from flink_py.common import Types
+from flink_py.common import Row, Types
 from flink_py.datastream import (
     KeyedProcessFunction,
     MapFunction,
@@ -192,3 +192,19 @@ def test_at17_salted_two_phase_aggregation() -> None:
     out = list(totals.execute_and_collect())
     assert len(out) == 1000
     assert max(total for _, total in out) == 1000 and out[-1] == ("k", 1000)
+
+
+@pytest.mark.parametrize("parallelism", [1, 2])
+def test_from_collection_hands_operators_values_of_the_declared_type(parallelism: int) -> None:
+    """As PyFlink converts each element to its type first: a tuple, dict or named Row
+    becomes a Row with the declared names, a list typed TUPLE a tuple -- chained or not."""
+    env = _env(parallelism)
+    rt = Types.ROW_NAMED(["name", "age"], [Types.STRING(), Types.INT()])
+    rows = env.from_collection([("T", 4), {"age": 3, "name": "D"}, Row(name="A", age=11)], rt)
+    assert sorted(rows.map(lambda r: (r.name, r.age, repr(r))).execute_and_collect()) == [
+        ("A", 11, "Row(name='A', age=11)"), ("D", 3, "Row(name='D', age=3)"),
+        ("T", 4, "Row(name='T', age=4)")]
+    pairs = env.from_collection([["x", 1]], Types.TUPLE([Types.STRING(), Types.INT()]))
+    assert list(pairs.map(repr).execute_and_collect()) == ["('x', 1)"]
+    with pytest.raises(Exception, match="'oops'"):
+        env.from_collection([1, "oops"], Types.INT())

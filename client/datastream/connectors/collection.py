@@ -45,11 +45,25 @@ class _CollectionReader(SourceReaderBase[CollectionSplit]):
         return records, split.position >= len(self.values)
 
 
+def _as_declared(values: list[Any], type_info: Any) -> list[Any]:
+    """The elements as PyFlink hands them to the first operator: converted to the
+    declared type (a dict or named ``Row`` mapped to a row's fields by name, a list
+    typed ``TUPLE`` as a tuple...), whatever the chaining. A misfit fails here,
+    naming the value and the type."""
+    from flink_py.common.runtime.arrow_codec import BatchCodec
+    from flink_py.taskmanager.output_types import is_typed
+
+    if not values or not is_typed(type_info):
+        return values
+    codec = BatchCodec(type_info)
+    return codec.decode(codec.encode(values))
+
+
 class CollectionSource(Source[CollectionSplit, dict[int, list[CollectionSplit]]]):
     """Emits ``values`` in order from a single subtask."""
 
     def __init__(self, values: Sequence[Any], type_info: Any = None) -> None:
-        self.values = list(values)
+        self.values = _as_declared(list(values), type_info)
         self.type_info = type_info
 
     def get_boundedness(self) -> Boundedness:  # noqa: D102
