@@ -6,11 +6,12 @@ import random
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from flink_py.taskmanager.network.credit import GateCredits, SenderCredit
 from flink_py.taskmanager.network.gate import KIND_DATA, InputGate
 from flink_py.taskmanager.network.partition import PartitionRegistry, ResultPartition
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 def test_sender_sends_data_only_against_credit_and_events_without() -> None:
