@@ -119,7 +119,7 @@ def test_process_function_forms_and_return_values() -> None:
     ds = env.from_collection(["a b", "c"], type_info=Types.STRING())
     generator = ds.process(lambda v, ctx: (w for w in v.split()), Types.STRING())
     returning_list = ds.process(lambda v, ctx: [v.upper()], Types.STRING())
-    nothing = ds.process(lambda v, ctx: None)
+    nothing = ds.process(lambda v, ctx: None, Types.STRING())
     out = sorted(generator.union(returning_list, nothing).execute_and_collect())
     assert out == ["A B", "C", "a", "b", "c"]
 

@@ -208,3 +208,15 @@ def test_from_collection_hands_operators_values_of_the_declared_type(parallelism
     assert list(pairs.map(repr).execute_and_collect()) == ["('x', 1)"]
     with pytest.raises(Exception, match="'oops'"):
         env.from_collection([1, "oops"], Types.INT())
+
+
+def test_union_of_streams_of_different_types_fails_as_in_flink() -> None:
+    env = _env(1)
+    ints = env.from_collection([1], Types.INT())
+    with pytest.raises(ValueError, match="Cannot union streams of different types: "
+                                         "Integer and String"):
+        ints.union(env.from_collection(["x"], Types.STRING()))
+    with pytest.raises(ValueError, match="different types"):
+        ints.union(env.from_collection([2]))  # undeclared: pickled bytes
+    untyped = env.from_collection([1]).union(env.from_collection(["x"]))  # both pickled
+    assert sorted(untyped.execute_and_collect(), key=str) == [1, "x"]

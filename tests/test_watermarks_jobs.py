@@ -139,8 +139,9 @@ def check_timestamps_survive_the_network(env: StreamExecutionEnvironment) -> Non
         StampOf(), output_type=Types.TUPLE([Types.STRING(), Types.LONG(), Types.LONG()]))
     untyped = stamped.key_by(lambda v: v[0]).process(  # untyped: the pickled column
         lambda v, ctx: [(v[0], v[1], ctx.timestamp())])
-    # one more hop: the record timestamps are still there after two shuffles
-    out = sorted(typed.union(untyped).rebalance().process(
+    # one more hop: the record timestamps are still there after two shuffles (a union
+    # needs one type: the typed branch continues as pickled records)
+    out = sorted(typed.map(lambda v: v).union(untyped).rebalance().process(
         lambda v, ctx: [(v[0], v[1], v[2], ctx.timestamp())]).execute_and_collect())
     assert out == sorted([(name, ts, ts + 7, ts + 7) for name, ts in data] * 2)
 

@@ -17,10 +17,11 @@ from flink_py.common.runtime.partitioners import (
     RescalePartitioner,
     ShufflePartitioner,
 )
-from flink_py.common.typeinfo import TupleTypeInfo
+from flink_py.common.typeinfo import TupleTypeInfo, Types
 from flink_py.datastream._transformation import Transformation
 from flink_py.datastream.functions import resolve
 from flink_py.datastream.output_tag import OutputTag
+from flink_py.datastream.slot_sharing_group import SlotSharingGroup
 from flink_py.datastream.state import MapStateDescriptor
 from flink_py.taskmanager.operators.basic import (
     FilterOperator,
@@ -39,6 +40,7 @@ from flink_py.taskmanager.operators.sinks import PrintSinkOperator, SinkFunction
 from flink_py.taskmanager.operators.watermarks import TimestampsAndWatermarksOperator
 
 if TYPE_CHECKING:
+    from flink_py.common.execution_config import ExecutionConfig
     from flink_py.datastream.stream_execution_environment import (
         StreamExecutionEnvironment,
     )
@@ -75,6 +77,13 @@ def _output_type(output_type: Any) -> Any:
     return output_type
 
 
+def _check_uid_hash(uid_hash: Any) -> None:
+    if not isinstance(uid_hash, str) or not re.fullmatch(r"[0-9A-Fa-f]{32}", uid_hash):
+        msg = ("Node hash must be a 32 character String that describes a hex code. "
+               f"Found: {uid_hash}")
+        raise ValueError(msg)
+
+
 def _type_name(type_info: Any) -> str:
     if type_info is None:
         return "PICKLED_BYTE_ARRAY"
@@ -106,10 +115,7 @@ class DataStream:
 
     def set_uid_hash(self, uid_hash: str) -> DataStream:
         """Set the operator id hash directly (32 hex characters, as Flink requires)."""
-        if not isinstance(uid_hash, str) or not re.fullmatch(r"[0-9A-Fa-f]{32}", uid_hash):
-            msg = ("Node hash must be a 32 character String that describes a hex code. "
-                   f"Found: {uid_hash}")
-            raise ValueError(msg)
+        _check_uid_hash(uid_hash)
         self._t.uid_hash = uid_hash
         return self
 
@@ -134,9 +140,42 @@ class DataStream:
         self._t.max_parallelism = max_parallelism
         return self
 
-    def slot_sharing_group(self, slot_sharing_group: str) -> DataStream:
-        """Put the operator into a slot-sharing group."""
+    def slot_sharing_group(self, slot_sharing_group: str | SlotSharingGroup) -> DataStream:
+        """Put the operator into a slot-sharing group (a name or a SlotSharingGroup)."""
+        if isinstance(slot_sharing_group, SlotSharingGroup):
+            self._env.register_slot_sharing_group(slot_sharing_group)
         self._t.slot_sharing_group = getattr(slot_sharing_group, "get_name", lambda: slot_sharing_group)()
+        return self
+
+    def get_execution_environment(self) -> StreamExecutionEnvironment:
+        """The StreamExecutionEnvironment this stream was created in."""
+        return self._env
+
+    def get_execution_config(self) -> ExecutionConfig:
+        """The ExecutionConfig of this stream's environment."""
+        return self._env.get_config()
+
+    def force_non_parallel(self) -> DataStream:
+        """Run this operator with parallelism and max parallelism 1, for good."""
+        self._t.parallelism = 1
+        self._t.max_parallelism = 1
+        self._t.non_parallel = True
+        return self
+
+    def set_buffer_timeout(self, timeout_millis: int) -> DataStream:
+        """Set the flush timeout of this operator's output (-1: the default).
+
+        Recorded on the operator: flink-py flushes every task's output after
+        the job's ``execution.buffer-timeout`` (``env.set_buffer_timeout``).
+        """
+        if timeout_millis < -1:
+            raise ValueError(f"timeout_millis must be -1 or more, got {timeout_millis}")
+        self._t.buffer_timeout = timeout_millis
+        return self
+
+    def set_description(self, description: str) -> DataStream:
+        """Describe the operator (shown in the JSON execution plan; the name stays short)."""
+        self._t.operator_description = description
         return self
 
     def disable_chaining(self) -> DataStream:
@@ -253,8 +292,38 @@ class DataStream:
         selector, _ = resolve(key_selector, "get_key")
         return self._partition(CustomPartitionerWrapper(partitioner, selector), "CUSTOM")
 
+    def project(self, *field_indexes: int) -> DataStream:
+        """Keep the given fields of TUPLE records, in the given order (a "Projection").
+
+        Raises:
+            TypeError: If the stream is not declared as a TUPLE.
+            IndexError: If an index is not a field of the tuple.
+        """
+        type_info = self._t.output_type
+        if not isinstance(type_info, TupleTypeInfo):
+            raise TypeError("Only Tuple DataStreams can be projected.")
+        fields = type_info.get_field_types()
+        if not field_indexes:
+            raise ValueError("project() needs at least one field index")
+        for index in field_indexes:
+            if not isinstance(index, int) or not 0 <= index < len(fields):
+                raise IndexError(f"Projection index {index!r} is out of range for a tuple of "
+                                 f"{len(fields)} fields")
+        out_type = TupleTypeInfo([fields[i] for i in field_indexes])
+        return self._one_input("Projection", MapOperator(_Projection(field_indexes)), out_type)
+
     def union(self, *streams: DataStream) -> DataStream:
-        """Merge streams of the same type."""
+        """Merge streams of the same type.
+
+        Raises:
+            ValueError: a stream's type differs (as Flink's IllegalArgumentException).
+        """
+        mine = _declared(self._t.output_type)
+        for s in streams:
+            theirs = _declared(s._t.output_type)  # noqa: SLF001
+            if theirs != mine:
+                raise ValueError(
+                    f"Cannot union streams of different types: {mine} and {theirs}")
         t = Transformation("union", "Union", [(self._t, 0)] + [(s._t, 0) for s in streams],
                            output_type=self._t.output_type)
         return DataStream(self._env, t)
@@ -358,6 +427,21 @@ class DataStream:
         most ``limit`` records when ``limit`` is given.
         """
         return self._env._execute_and_collect(self, job_execution_name, limit)  # noqa: SLF001
+
+
+def _declared(type_info: Any) -> Any:
+    """A stream's type as Flink sees it: undeclared means pickled bytes."""
+    return Types.PICKLED_BYTE_ARRAY() if type_info is None else type_info
+
+
+class _Projection:
+    """The function of ``project``: the selected fields as a new tuple."""
+
+    def __init__(self, field_indexes: tuple[int, ...]) -> None:
+        self.field_indexes = tuple(field_indexes)
+
+    def __call__(self, value: Any) -> tuple[Any, ...]:
+        return tuple([value[i] for i in self.field_indexes])
 
 
 # ``global`` is a Python keyword; PyFlink exposes it as ``global`` via getattr.
@@ -510,6 +594,15 @@ class KeyedStream(DataStream):
     def start_new_chain(self) -> DataStream:  # noqa: D102
         raise self._unsupported("Start new chain")
 
+    def set_uid_hash(self, uid_hash: str) -> DataStream:  # noqa: D102
+        raise self._unsupported("Set uid hash")
+
+    def force_non_parallel(self) -> DataStream:  # noqa: D102
+        raise self._unsupported("Set force non-parallel")
+
+    def set_buffer_timeout(self, timeout_millis: int) -> DataStream:  # noqa: D102
+        raise self._unsupported("Set buffer timeout")
+
 
 setattr(KeyedStream, "global", KeyedStream._no_repartition)  # noqa: B010, SLF001
 
@@ -530,6 +623,17 @@ class DataStreamSink:
         self._t.uid = uid
         return self
 
+    def set_uid_hash(self, uid_hash: str) -> DataStreamSink:
+        """Set the sink's operator id hash directly (32 hex characters)."""
+        _check_uid_hash(uid_hash)
+        self._t.uid_hash = uid_hash
+        return self
+
+    def set_description(self, description: str) -> DataStreamSink:
+        """Describe the sink (shown in the JSON execution plan)."""
+        self._t.operator_description = description
+        return self
+
     def set_parallelism(self, parallelism: int) -> DataStreamSink:
         """Set the sink's parallelism."""
         self._t.parallelism = parallelism
@@ -540,7 +644,7 @@ class DataStreamSink:
         self._t.chaining = "NEVER"
         return self
 
-    def slot_sharing_group(self, slot_sharing_group: str) -> DataStreamSink:
+    def slot_sharing_group(self, slot_sharing_group: str | SlotSharingGroup) -> DataStreamSink:
         """Put the sink into a slot-sharing group (a name or a SlotSharingGroup)."""
         self._t.slot_sharing_group = getattr(slot_sharing_group, "get_name",
                                              lambda: slot_sharing_group)()
