@@ -322,3 +322,17 @@ def test_batch_runtime_mode_emits_only_the_final_aggregate_per_key() -> None:
     env.set_runtime_mode(RuntimeExecutionMode.BATCH)
     keyed = env.from_collection(RECORDS).key_by(lambda r: r[0])
     assert sorted(keyed.max_by(1).execute_and_collect()) == [("a", 5, "w"), ("b", 7, "q")]
+
+
+def test_reduce_changing_its_accumulator_in_place_leaves_earlier_outputs_alone() -> None:
+    """PyFlink keeps reducing state serialized: a function that updates ``a`` in place
+    and returns it still emits 1, 3, 6 -- not three references to the final value."""
+    def add_in_place(a: list[Any], b: list[Any]) -> list[Any]:
+        a[1] += b[1]
+        a[2].append(b[1])
+        return a
+
+    env = _env(1)
+    out = list(env.from_collection([["a", 1, [1]], ["a", 2, []], ["b", 5, [5]], ["a", 3, []]])
+               .key_by(lambda r: r[0]).reduce(add_in_place).execute_and_collect())
+    assert out == [["a", 1, [1]], ["a", 3, [1, 2]], ["b", 5, [5]], ["a", 6, [1, 2, 3]]]

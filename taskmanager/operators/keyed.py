@@ -12,6 +12,7 @@ key is emitted at end of input (Flink's batch execution of keyed reduce).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from flink_py.common.runtime.config import FlinkConfig
@@ -187,22 +188,29 @@ def _reduce_loop(key: InlineExpression | None, reduce: InlineExpression | None,
     the ``(get, put)`` pair ``accessors``. A stored ``None`` counts as no
     value, as a null does in Flink's reducing state.
     """
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"_private": _private_copy}
     key_src = "key_of(v)"
     if key is not None:
         key.bind(namespace, "_kk")
         key_src = key.render("v", prefix="_kk")
+    # A user function may change its first argument in place: the state then keeps a
+    # private copy of a mutable result, so no output already emitted changes with it
+    # (in PyFlink the state is serialized). Inlined expressions change nothing.
+    kept = "_private(cur)"
     if reduce_source is None:
         reduce_source = "reduce(cur, v)"
         if reduce is not None:
             reduce.bind(namespace, "_rk")
             reduce_source = reduce.render("cur", "v", prefix="_rk")
+            kept = "cur"
+    else:
+        kept = "cur"
     def body(store: str) -> str:
         return ("        for v in values:\n"
                 f"            k = {key_src}\n"
                 "            cur = get(k)\n"
                 f"            cur = v if cur is None else {reduce_source}\n"
-                f"            {store}\n"
+                f"            {store.format(kept=kept)}\n"
                 "            append(cur)\n")
 
     src = (
@@ -211,13 +219,26 @@ def _reduce_loop(key: InlineExpression | None, reduce: InlineExpression | None,
         "    append = out.append\n"
         "    if table is not None:\n"
         "        get = table.get\n"
-        + body("table[k] = cur")
+        + body("table[k] = {kept}")
         + "    else:\n"
         "        get, put = accessors\n"
-        + body("put(k, cur)")
+        + body("put(k, {kept})")
         + "    return out\n"
     )
     return exec_loop(src, name, namespace, reduce or key)
+
+
+#: Types whose values never change in place.
+_IMMUTABLE = frozenset({str, int, float, bool, bytes, type(None), complex})
+
+
+def _private_copy(value: Any) -> Any:
+    """``value`` itself when it cannot change in place (a scalar, a tuple of scalars),
+    else a deep copy."""
+    t = type(value)
+    if t in _IMMUTABLE or t is tuple and _IMMUTABLE.issuperset(map(type, value)):
+        return value
+    return copy.deepcopy(value)
 
 
 class _KeyedRecordOperator(AbstractKeyedOperator):
