@@ -33,3 +33,30 @@ def test_metrics_path_is_the_runtime_classes() -> None:
     from flink_py.metrics import Counter
 
     assert Counter is common_metrics.Counter
+
+
+def test_window_functions_take_pyflinks_type_parameters() -> None:
+    """PyFlink's examples subclass them as ``ProcessWindowFunction[IN, OUT, KEY, W]``."""
+    from flink_py.datastream.window import (
+        AllWindowFunction,
+        CountWindow,
+        ProcessAllWindowFunction,
+        ProcessWindowFunction,
+        TimeWindow,
+        WindowFunction,
+    )
+
+    class Keyed(ProcessWindowFunction[tuple, tuple, str, TimeWindow]):
+        pass
+
+    class Applied(WindowFunction[tuple, tuple, str, CountWindow]):
+        pass
+
+    class AllProcess(ProcessAllWindowFunction[tuple, tuple, TimeWindow]):
+        pass
+
+    class AllApplied(AllWindowFunction[tuple, tuple, TimeWindow]):
+        pass
+
+    assert issubclass(Keyed, ProcessWindowFunction) and issubclass(AllApplied, AllWindowFunction)
+    assert issubclass(Applied, WindowFunction) and issubclass(AllProcess, ProcessAllWindowFunction)

@@ -68,6 +68,9 @@ MAX_LONG_VALUE = (1 << 63) - 1
 
 T = TypeVar("T")
 W = TypeVar("W", bound="Window")
+IN = TypeVar("IN")
+OUT = TypeVar("OUT")
+KEY = TypeVar("KEY")
 
 
 def _millis(value: Any, what: str) -> int:
@@ -1056,7 +1059,7 @@ class CountSlidingWindowAssigner(_CountWindows):
 
 
 # -- window functions (pyflink.datastream.functions) ------------------------------
-class ProcessWindowFunction(Function, Generic[T, W]):
+class ProcessWindowFunction(Function, Generic[IN, OUT, KEY, W]):
     """Gets all elements of a window of one key, with a context."""
 
     class Context(abc.ABC, Generic[W]):
@@ -1095,7 +1098,7 @@ class ProcessWindowFunction(Function, Generic[T, W]):
         """The window is purged: delete its per-window state."""
 
 
-class ProcessAllWindowFunction(Function, Generic[T, W]):
+class ProcessAllWindowFunction(Function, Generic[IN, OUT, W]):
     """``window_all`` form of :class:`ProcessWindowFunction` (no key)."""
 
     Context = ProcessWindowFunction.Context
@@ -1109,7 +1112,7 @@ class ProcessAllWindowFunction(Function, Generic[T, W]):
         """The window is purged: delete its per-window state."""
 
 
-class WindowFunction(Function, Generic[T, W]):
+class WindowFunction(Function, Generic[IN, OUT, KEY, W]):
     """The legacy window function: ``apply(key, window, inputs)``."""
 
     @abc.abstractmethod
@@ -1117,7 +1120,7 @@ class WindowFunction(Function, Generic[T, W]):
         """Evaluate the window; yield (or return) the outputs."""
 
 
-class AllWindowFunction(Function, Generic[T, W]):
+class AllWindowFunction(Function, Generic[IN, OUT, W]):
     """``window_all`` form of :class:`WindowFunction`: ``apply(window, inputs)``."""
 
     @abc.abstractmethod
