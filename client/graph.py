@@ -10,29 +10,42 @@
    have the same parallelism and slot-sharing group, and the chaining
    strategies allow it.
 3. **Serialization**: every operator and partitioner is cloudpickled on its
-   own, so an unpicklable function fails here, naming its operator.
+   own, so an unpicklable function fails here, naming its operator. The
+   job's ``python.files`` (``env.add_python_file``) travel inside each pickle
+   and are installed on the slot worker before the operator is loaded
+   (``datastream._python_files``).
+
+:func:`execution_plan` renders the StreamGraph as Flink's JSON plan.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import os
 import sys
 from typing import Any
 
 import cloudpickle
-
-from flink_py.datastream._transformation import Transformation
-from flink_py.common.runtime.jobgraph import ChainedOperator, JobEdge, JobGraph, JobVertex, new_id
+from flink_py.common.runtime.jobgraph import (
+    ChainedOperator,
+    JobEdge,
+    JobGraph,
+    JobVertex,
+    new_id,
+)
 from flink_py.common.runtime.keygroups import default_max_parallelism
 from flink_py.common.runtime.partitioners import (
     ForwardPartitioner,
     KeyGroupStreamPartitioner,
     RebalancePartitioner,
 )
+from flink_py.datastream._python_files import PythonFiles, ShipWith
+from flink_py.datastream._python_files import pack as pack_python_files
+from flink_py.datastream._transformation import Transformation
 
-__all__ = ["GraphError", "build_job_graph"]
+__all__ = ["GraphError", "build_job_graph", "execution_plan"]
 
 
 class GraphError(ValueError):
@@ -86,22 +99,21 @@ def _register_job_modules() -> None:
                 pass
 
 
-def _dumps(obj: Any, what: str) -> bytes:
+def _dumps(obj: Any, what: str, files: PythonFiles | None = None) -> bytes:
+    """Cloudpickle ``obj``; with ``python.files``, unpickling first installs them."""
     try:
-        return cloudpickle.dumps(obj)
+        return cloudpickle.dumps(obj if files is None else ShipWith(files, obj))
     except Exception as exc:
         msg = f"Cannot serialize {what}: {type(exc).__name__}: {exc}"
         raise GraphError(msg) from exc
 
 
-def build_job_graph(sinks: list[Transformation], job_name: str, config: Any,
-                    env_parallelism: int | None, env_max_parallelism: int | None,
-                    client_parallelism: int | None, runtime_mode: str,
-                    job_config: dict[str, str]) -> JobGraph:
-    """Build the JobGraph for everything reachable from ``sinks``."""
+def _build_stream_graph(sinks: list[Transformation], config: Any, env_parallelism: int | None,
+                        env_max_parallelism: int | None, client_parallelism: int | None
+                        ) -> list[_Node]:
+    """The StreamGraph of everything reachable from ``sinks``, in topological order."""
     default_p = env_parallelism or client_parallelism or int(config.get("parallelism.default"))
     configured_max = env_max_parallelism or int(config.get("pipeline.max-parallelism"))
-    chaining_enabled = bool(config.get("pipeline.operator-chaining.enabled"))
 
     nodes: dict[int, _Node] = {}
     order: list[_Node] = []
@@ -169,6 +181,48 @@ def build_job_graph(sinks: list[Transformation], job_name: str, config: Any,
         visit(sink)
     if not order:
         raise GraphError("No operators defined in streaming topology. Cannot execute.")
+    return order
+
+
+def execution_plan(sinks: list[Transformation], config: Any, env_parallelism: int | None,
+                   env_max_parallelism: int | None, client_parallelism: int | None) -> str:
+    """The StreamGraph as Flink's JSON plan (``getStreamingPlanAsJSON``).
+
+    One node per operator (``id``, ``type``, ``pact``, ``contents``,
+    ``parallelism``), non-sources with their ``predecessors`` (``id``,
+    ``ship_strategy``, ``side``); sinks last, as Flink's JSONGenerator orders them.
+    """
+    order = _build_stream_graph(sinks, config, env_parallelism, env_max_parallelism,
+                                client_parallelism)
+    sink_ids = {t.id for t in sinks}
+    out = []
+    for node in sorted(order, key=lambda n: (n.t.id in sink_ids, n.t.id)):
+        t = node.t
+        name = f"Source: {t.name}" if t.kind == "source" else t.name
+        entry: dict[str, Any] = {
+            "id": t.id, "type": name,
+            "pact": ("Data Source" if t.kind == "source"
+                     else "Data Sink" if t.id in sink_ids else "Operator"),
+            "contents": t.operator_description or name, "parallelism": node.parallelism}
+        if t.kind != "source":
+            entry["predecessors"] = [{"id": e.source.t.id, "ship_strategy": e.partitioner_name,
+                                      "side": "second"} for e in node.inputs]
+        out.append(entry)
+    return json.dumps({"nodes": out}, indent=2)
+
+
+def build_job_graph(sinks: list[Transformation], job_name: str, config: Any,
+                    env_parallelism: int | None, env_max_parallelism: int | None,
+                    client_parallelism: int | None, runtime_mode: str,
+                    job_config: dict[str, str]) -> JobGraph:
+    """Build the JobGraph for everything reachable from ``sinks``."""
+    chaining_enabled = bool(config.get("pipeline.operator-chaining.enabled"))
+    order = _build_stream_graph(sinks, config, env_parallelism, env_max_parallelism,
+                                client_parallelism)
+    try:
+        files = pack_python_files(job_config.get("python.files"))
+    except FileNotFoundError as exc:
+        raise GraphError(str(exc)) from exc
 
     def chainable(e: _Edge) -> bool:
         up, down = e.source, e.target
@@ -196,7 +250,8 @@ def build_job_graph(sinks: list[Transformation], job_name: str, config: Any,
             name = f"Source: {n.t.name}" if n.t.kind == "source" else n.t.name
             vertex.operators.append(ChainedOperator(
                 node_id=n.t.id, name=name,
-                operator=_dumps(n.t.operator, f"the function of operator {_operator_label(n.t)}"),
+                operator=_dumps(n.t.operator, f"the function of operator {_operator_label(n.t)}",
+                                files),
                 output_type=n.t.output_type, uid=n.t.uid, uid_hash=n.t.uid_hash))
             stack += [e.target for e in n.outputs if chainable(e)]
         vertex.name = " -> ".join(op.name for op in vertex.operators)
@@ -213,7 +268,7 @@ def build_job_graph(sinks: list[Transformation], job_name: str, config: Any,
                 source_vertex=vertex.id, source_operator=index, target_vertex=tv.id,
                 target_input=e.input_index,
                 partitioner=_dumps(e.partitioner, f"the partitioner into operator "
-                                   f"{_operator_label(e.target.t)}"),
+                                   f"{_operator_label(e.target.t)}", files),
                 partitioner_name=e.partitioner_name, type_info=e.type_info,
                 side_output=e.side_tag)
             vertex.outputs.append(job_edge)

@@ -30,6 +30,10 @@ class Transformation:
         non_parallel: the operator can only run with parallelism 1.
         partitioner: for ``partition``: the partitioner and its Flink name.
         side_tag: for ``side_output``: the tag name.
+        description: where the program created the operator (``file:line``).
+        operator_description: the user's ``set_description`` text.
+        buffer_timeout: the user's ``set_buffer_timeout`` (ms; flushing uses the
+            job's ``execution.buffer-timeout``).
     """
 
     kind: str
@@ -48,4 +52,6 @@ class Transformation:
     partitioner_name: str | None = None
     side_tag: str | None = None
     description: str = ""
+    operator_description: str | None = None  # set_description(); the plan's "contents"
+    buffer_timeout: int | None = None  # set_buffer_timeout() (recorded)
     id: int = dataclasses.field(default_factory=lambda: next(_ids))

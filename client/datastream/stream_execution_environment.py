@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import enum
+import logging
+import os
 from collections.abc import Iterable
 from typing import Any
 
 from flink_py.client.cluster_client import ClusterClient, CollectIterator
 from flink_py.client.context import ClientContext, current_context
 from flink_py.datastream._transformation import Transformation
-from flink_py.client.graph import build_job_graph
+from flink_py.client.graph import build_job_graph, execution_plan
 from flink_py.common.execution_config import ExecutionConfig
 from flink_py.common.restart_strategy import RestartStrategies, RestartStrategyConfiguration
-from flink_py.common.checkpoint_config import CheckpointConfig, CheckpointingMode
+from flink_py.common.checkpoint_config import CheckpointingMode
+from flink_py.common.runtime import config as cfg
 from flink_py.common.runtime.config import FlinkConfig
 from flink_py.common.runtime.jobgraph import JobGraph, new_id
+from flink_py.datastream.checkpoint_config import CheckpointConfig
 from flink_py.datastream.data_stream import DataStream
+from flink_py.datastream.slot_sharing_group import SlotSharingGroup
+from flink_py.datastream.state_backend import CustomStateBackend, StateBackend
+from flink_py.datastream.time_characteristic import TimeCharacteristic
 from flink_py.taskmanager.operators.sinks import CollectSinkOperator
 from flink_py.taskmanager.operators.sources import SourceReaderOperator
 
@@ -27,6 +34,12 @@ __all__ = [
 ]
 
 DEFAULT_JOB_NAME = "Flink Streaming Job"
+
+log = logging.getLogger(__name__)
+
+#: PyFlink's delimiters of ``python.files``/``python.archives`` and of a path's parameter.
+_FILE_DELIMITER = ","
+_PARAM_DELIMITER = "#"
 
 
 class RuntimeExecutionMode(enum.Enum):
@@ -103,6 +116,11 @@ class StreamExecutionEnvironment:
         self._ctx = current_context()
         base = self._ctx.config
         self._job_config: dict[str, Any] = {}
+        self._state_backend: StateBackend | None = None
+        self._checkpoint_storage: Any = None  # the CheckpointStorage object last set
+        self._time_characteristic = TimeCharacteristic.EventTime
+        self._slot_sharing_groups: dict[str, SlotSharingGroup] = {}
+        self._local_parallelism = StreamExecutionEnvironment._default_local_parallelism
         if configuration is not None:
             self.configure(configuration)
         self._base_config = base
@@ -126,7 +144,30 @@ class StreamExecutionEnvironment:
 
     @property
     def _config(self) -> FlinkConfig:
-        return self._ctx.config.with_overrides(self._job_config)
+        return self._ctx.config.with_overrides(self._job_overrides())
+
+    def _job_overrides(self) -> dict[str, Any]:
+        """The job's options: ``_job_config`` plus what the state backend stands for.
+
+        The backend's own keys (``state.backend.type``...) win; the checkpoint
+        locations of the deprecated backends apply only where the job set none
+        (an explicit checkpoint storage wins, as in Flink).
+        """
+        values = dict(self._job_config)
+        backend = self._state_backend
+        if backend is None:
+            return values
+        for key, value in backend._default_options().items():  # noqa: SLF001
+            option = cfg.get_option(key)
+            aliases = (key, *(option.deprecated_keys if option is not None else ()))
+            if not any(alias in values for alias in aliases):
+                values[key] = value
+        for key, value in backend._options().items():  # noqa: SLF001
+            option = cfg.get_option(key)
+            for alias in option.deprecated_keys if option is not None else ():
+                values.pop(alias, None)
+            values[key] = value
+        return values
 
     def set_parallelism(self, parallelism: int) -> StreamExecutionEnvironment:
         """Default parallelism of this program's operators."""
@@ -137,8 +178,39 @@ class StreamExecutionEnvironment:
 
     def get_parallelism(self) -> int:
         """The program's default parallelism after precedence rules."""
-        return (self._parallelism or self._ctx.parallelism
+        return (self._env_parallelism() or self._ctx.parallelism
                 or int(self._config.get("parallelism.default")))
+
+    def _env_parallelism(self) -> int | None:
+        """``set_parallelism``, else the default local parallelism if one was set and applies."""
+        if self._parallelism:
+            return self._parallelism
+        local = self._local_parallelism
+        if (local and self._ctx.jobmanager is None and not self._ctx.parallelism
+                and not self._config.is_set("parallelism.default")):
+            return local
+        return None
+
+    #: ``set_default_local_parallelism`` (None: not set; the getter reports the CPU count).
+    _default_local_parallelism: int | None = None
+
+    def get_default_local_parallelism(self) -> int:
+        """The default parallelism of environments running on the embedded local cluster.
+
+        Unless set, flink-py keeps ``parallelism.default`` for local jobs; the
+        getter then reports Flink's default, the number of CPU cores.
+        """
+        return StreamExecutionEnvironment._default_local_parallelism or os.cpu_count() or 1
+
+    def set_default_local_parallelism(self, parallelism: int) -> None:
+        """Default parallelism of environments created afterwards that run locally.
+
+        It applies (like Flink's static setting) when such an environment has no
+        ``set_parallelism``, no ``-p`` and no ``parallelism.default``.
+        """
+        if parallelism < 1:
+            raise ValueError(f"parallelism must be at least 1, got {parallelism}")
+        StreamExecutionEnvironment._default_local_parallelism = int(parallelism)
 
     def set_max_parallelism(self, max_parallelism: int) -> StreamExecutionEnvironment:
         """Default max parallelism (number of key groups)."""
@@ -187,10 +259,154 @@ class StreamExecutionEnvironment:
             self._job_config["execution.buffer-timeout.interval"] = str(timeout_millis)
         return self
 
+    def get_buffer_timeout(self) -> int:
+        """The output flush timeout in ms (-1: flush only full batches)."""
+        config = self._config
+        if not config.get("execution.buffer-timeout.enabled"):
+            return -1
+        return int(config.get("execution.buffer-timeout.interval"))
+
     def disable_operator_chaining(self) -> StreamExecutionEnvironment:
         """Run every operator in its own task."""
         self._job_config["pipeline.operator-chaining.enabled"] = "false"
         return self
+
+    def is_chaining_enabled(self) -> bool:
+        """Whether operators are chained (``pipeline.operator-chaining.enabled``)."""
+        return bool(self._config.get("pipeline.operator-chaining.enabled"))
+
+    def register_slot_sharing_group(self, slot_sharing_group: SlotSharingGroup
+                                    ) -> StreamExecutionEnvironment:
+        """Register a slot-sharing group with its resource profile.
+
+        flink-py's slots are uniform: the profile is kept, scheduling counts
+        slots per group (max parallelism of the group's operators).
+        """
+        if not isinstance(slot_sharing_group, SlotSharingGroup):
+            raise TypeError("register_slot_sharing_group expects a SlotSharingGroup, got "
+                            f"{slot_sharing_group!r}")
+        self._slot_sharing_groups[slot_sharing_group.get_name()] = slot_sharing_group
+        return self
+
+    # -- time characteristic (deprecated) --------------------------------------------
+    def set_stream_time_characteristic(self, characteristic: TimeCharacteristic) -> None:
+        """Deprecated (Flink 1.12): streams use event time when they carry timestamps.
+
+        As in Flink, ProcessingTime sets the periodic watermark interval to 0
+        and the other characteristics set it to 200 ms.
+        """
+        if not isinstance(characteristic, TimeCharacteristic):
+            raise TypeError("set_stream_time_characteristic expects a TimeCharacteristic, got "
+                            f"{characteristic!r}")
+        self._time_characteristic = characteristic
+        interval = 0 if characteristic is TimeCharacteristic.ProcessingTime else 200
+        self._job_config["pipeline.auto-watermark-interval"] = f"{interval} ms"
+
+    def get_stream_time_characteristic(self) -> TimeCharacteristic:
+        """The time characteristic (EventTime unless set)."""
+        return self._time_characteristic
+
+    # -- dependencies ----------------------------------------------------------------
+    def add_jars(self, *jars_path: str) -> None:
+        """Accepted for PyFlink jobs: recorded in ``pipeline.jars``; there is no JVM to load them."""
+        log.info("add_jars: flink-py runs no JVM; ignoring %s", ", ".join(jars_path))
+        self._append_list("pipeline.jars", jars_path)
+
+    def add_classpaths(self, *classpaths: str) -> None:
+        """Accepted for PyFlink jobs: recorded in ``pipeline.classpaths``; there is no JVM."""
+        log.info("add_classpaths: flink-py runs no JVM; ignoring %s", ", ".join(classpaths))
+        self._append_list("pipeline.classpaths", classpaths)
+
+    def _append_list(self, key: str, items: Iterable[str]) -> None:
+        old = str(self._job_config.get(key) or "").strip()
+        joined = ";".join(str(i) for i in items)
+        self._job_config[key] = f"{old};{joined}" if old else joined
+
+    def add_python_file(self, file_path: str) -> None:
+        """Make a Python file, package directory or archive importable by the job's functions.
+
+        Recorded in ``python.files``; the files travel with the job graph and
+        are put on ``sys.path`` of the slot workers before the job's functions
+        load (a ``.py`` file: its directory; a directory: itself; a ``.zip``:
+        its contents; ``.whl``/``.egg``: the archive).
+        """
+        old = self._job_config.get("python.files")
+        self._job_config["python.files"] = (f"{file_path}{_FILE_DELIMITER}{old}" if old
+                                            else str(file_path))
+
+    def set_python_requirements(self, requirements_file_path: str,
+                                requirements_cache_dir: str | None = None) -> None:
+        """Record a requirements file (``python.requirements``); flink-py installs nothing.
+
+        The TaskManagers run the job with the packages of their own interpreter.
+        """
+        value = str(requirements_file_path)
+        if requirements_cache_dir is not None:
+            value = f"{value}{_PARAM_DELIMITER}{requirements_cache_dir}"
+        log.info("set_python_requirements: recorded %s; flink-py does not install packages "
+                 "on the TaskManagers", value)
+        self._job_config["python.requirements"] = value
+
+    def add_python_archive(self, archive_path: str, target_dir: str | None = None) -> None:
+        """Record an archive (``python.archives``); flink-py does not extract it on workers."""
+        value = str(archive_path)
+        if target_dir is not None:
+            value = f"{value}{_PARAM_DELIMITER}{target_dir}"
+        log.info("add_python_archive: recorded %s; flink-py does not ship archives", value)
+        old = self._job_config.get("python.archives")
+        self._job_config["python.archives"] = f"{old}{_FILE_DELIMITER}{value}" if old else value
+
+    def set_python_executable(self, python_exec: str) -> None:
+        """Record the worker interpreter (``python.executable``); slot workers keep theirs."""
+        log.info("set_python_executable: recorded %s; slot workers run the TaskManager's "
+                 "interpreter", python_exec)
+        self._job_config["python.executable"] = str(python_exec)
+
+    def register_cached_file(self, file_path: str, name: str, executable: bool = False) -> None:
+        """Register a file for the distributed cache (recorded in ``pipeline.cached-files``)."""
+        entry = f"name:{name},path:'{file_path}',executable:{str(bool(executable)).lower()}"
+        self._append_list("pipeline.cached-files", [entry])
+
+    # -- state backend and savepoints -----------------------------------------------
+    def set_state_backend(self, state_backend: StateBackend) -> StreamExecutionEnvironment:
+        """Choose how keyed state is held: ``HashMapStateBackend`` or ``EmbeddedRocksDBStateBackend``.
+
+        The backend becomes job options when the job is built
+        (``state.backend.type``, ``execution.checkpointing.incremental``,
+        ``state.backend.rocksdb.localdir``; the deprecated ``FsStateBackend`` /
+        ``RocksDBStateBackend`` / ``MemoryStateBackend`` also give the
+        checkpoint directory unless the checkpoint storage is set).
+        """
+        if not isinstance(state_backend, StateBackend):
+            raise TypeError(f"set_state_backend expects a StateBackend, got {state_backend!r}")
+        if isinstance(state_backend, CustomStateBackend):
+            raise TypeError("custom (Java) state backends do not exist in flink-py; use "
+                            "HashMapStateBackend or EmbeddedRocksDBStateBackend")
+        self._state_backend = state_backend
+        return self
+
+    def get_state_backend(self) -> StateBackend | None:
+        """The state backend given to :meth:`set_state_backend`, or None."""
+        return self._state_backend
+
+    def set_default_savepoint_directory(self, directory: str) -> StreamExecutionEnvironment:
+        """Where savepoints triggered without a target go (``execution.checkpointing.savepoint-dir``)."""
+        self._job_config.pop("state.savepoints.dir", None)
+        self._job_config["execution.checkpointing.savepoint-dir"] = str(directory)
+        return self
+
+    def get_default_savepoint_directory(self) -> str | None:
+        """The default savepoint directory of this job, or None."""
+        return self._config.get("execution.checkpointing.savepoint-dir")
+
+    def is_unaligned_checkpoints_enabled(self) -> bool:
+        """Whether unaligned checkpoints are enabled (flink-py aligns: False unless configured)."""
+        return self.get_checkpoint_config().is_unaligned_checkpoints_enabled()
+
+    def is_force_unaligned_checkpoints(self) -> bool:
+        """Whether unaligned checkpoints are forced (``...unaligned.forced``)."""
+        value = self._config.get("execution.checkpointing.unaligned.forced", False)
+        return str(value).lower() == "true"
 
     # -- checkpointing -------------------------------------------------------
     def enable_checkpointing(self, interval: int, mode: CheckpointingMode | None = None
@@ -204,7 +420,7 @@ class StreamExecutionEnvironment:
 
     def get_checkpoint_config(self) -> CheckpointConfig:
         """The job's checkpoint settings; setters change this job's configuration."""
-        return CheckpointConfig(self._job_config, lambda: self._config)
+        return CheckpointConfig(self._job_config, lambda: self._config, self)
 
     def get_checkpoint_interval(self) -> int:
         """The checkpoint interval in ms, or -1 when checkpointing is off."""
@@ -310,14 +526,26 @@ class StreamExecutionEnvironment:
         config = self._config
         name = job_name or (config.get("pipeline.name") if config.is_set("pipeline.name")
                             else DEFAULT_JOB_NAME)
-        job_config = {k: str(v) for k, v in {**self._ctx.config.to_dict(), **self._job_config}.items()
+        job_config = {k: str(v) for k, v in {**self._ctx.config.to_dict(),
+                                             **self._job_overrides()}.items()
                       if v is not None}
-        graph = build_job_graph(self._sinks, name, config, self._parallelism,
+        graph = build_job_graph(self._sinks, name, config, self._env_parallelism(),
                                 self._max_parallelism, self._ctx.parallelism, self._mode(),
                                 job_config)
         if clear:
             self._sinks = []
         return graph
+
+    def get_execution_plan(self) -> str:
+        """The program's StreamGraph as Flink's JSON plan (the program stays defined).
+
+        ``{"nodes": [{"id", "type", "pact", "contents", "parallelism",
+        "predecessors": [{"id", "ship_strategy", "side"}]}]}``: one node per
+        operator with its resolved parallelism; ``ship_strategy`` is the
+        partitioning of the edge (FORWARD, REBALANCE, HASH, ...).
+        """
+        return execution_plan(self._sinks, self._config, self._env_parallelism(),
+                              self._max_parallelism, self._ctx.parallelism)
 
     def execute(self, job_name: str | None = None) -> JobExecutionResult:
         """Run the program and wait for it (or only submit it with ``-d``)."""

@@ -485,6 +485,8 @@ PIPELINE_OPERATOR_CHAINING = option(
     deprecated_keys=["pipeline.operator-chaining"])
 PIPELINE_JARS = option("pipeline.jars", _L, None, "Artifacts shipped with the job.")
 PIPELINE_CLASSPATHS = option("pipeline.classpaths", _L, None, "Extra class paths (accepted).")
+PIPELINE_CACHED_FILES = option(
+    "pipeline.cached-files", _L, None, "Distributed-cache files (name:...,path:'...'; recorded).")
 RUNTIME_MODE = option(
     "execution.runtime-mode", _E, "STREAMING", "Execution mode.",
     choices=["STREAMING", "BATCH", "AUTOMATIC"])
