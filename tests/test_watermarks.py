@@ -307,3 +307,24 @@ def test_writer_sends_timestamps_as_a_column_and_watermarks_after_pending_record
         got.update(zip(codec.decode(batch), ts))
         assert isinstance(chan[1][1], WatermarkEvent) and chan[1][1].timestamp == 500
     assert got == {r: (1000 + r[1] if r[1] < 10 else None) for r in records}
+
+
+def test_batch_execution_emits_no_watermark_before_the_end_of_input() -> None:
+    """Flink's BATCH mode: generators run, but only the final watermark flows, so no
+    element is late and event-time timers fire at the end."""
+    now = [1_000]
+    pts = ProcessingTimeService(clock=lambda: now[0])
+    op = TimestampsAndWatermarksOperator(
+        WatermarkStrategy.for_generator(Punctuated).with_timestamp_assigner(lambda v, ts: abs(v)))
+    out = Out()
+    op.setup(OperatorContext("task", "assign", 0, 1, 128, 0, "job",
+                             {"pipeline.auto-watermark-interval": "200 ms"},
+                             processing_time_service=pts, runtime_mode="BATCH"), out)
+    op.open()
+    op.process_batch([1, -9, 3], None)
+    now[0] = 5_000
+    pts.fire_due()
+    op.emitter.mark_idle()  # type: ignore[union-attr]
+    assert out.events == [("records", [1, -9, 3], [1, 9, 3])]
+    op.process_watermark(LONG_MAX)
+    assert out.events[-1] == ("wm", LONG_MAX)

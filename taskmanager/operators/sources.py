@@ -312,7 +312,8 @@ class SourceReaderOperator(SourceOperator):
                                      or strategy.create_timestamp_assigner() is not None
                                      or strategy.idle_timeout is not None):
             self.watermarks = WatermarkEmitter(strategy, self.output,
-                                               f"Source '{ctx.operator_name}'")
+                                               f"Source '{ctx.operator_name}'",
+                                               batch=ctx.runtime_mode == "BATCH")
             self.watermarks.start(ctx.processing_time_service,
                                   auto_watermark_interval(ctx.job_parameters))
 

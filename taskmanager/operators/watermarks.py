@@ -43,11 +43,15 @@ class WatermarkEmitter(WatermarkOutput):
         what: names the operator in errors.
     """
 
-    def __init__(self, strategy: WatermarkStrategy, output: Output, what: str) -> None:
+    def __init__(self, strategy: WatermarkStrategy, output: Output, what: str,
+                 batch: bool = False) -> None:
         if not isinstance(strategy, WatermarkStrategy):
             raise TypeError(f"{what}: expected a WatermarkStrategy, got {strategy!r}")
         self.output = output
         self.what = what
+        #: BATCH execution: like Flink, no watermark flows before the final one at the end
+        #: of input (nothing is late, event-time timers fire at the end)
+        self.batch = batch
         self.assigner = strategy.create_timestamp_assigner()
         self.generator = strategy.create_watermark_generator()
         self.current_watermark = LONG_MIN
@@ -63,7 +67,7 @@ class WatermarkEmitter(WatermarkOutput):
         """Call ``on_periodic_emit`` every ``interval_ms`` (0: never) on the task thread."""
         self._pts = processing_time_service
         self._interval = interval_ms
-        if interval_ms > 0 and processing_time_service is not None:
+        if interval_ms > 0 and processing_time_service is not None and not self.batch:
             now = processing_time_service.current_processing_time()
             processing_time_service.register_timer(now + interval_ms, self._on_periodic)
 
@@ -111,7 +115,7 @@ class WatermarkEmitter(WatermarkOutput):
     def emit_watermark(self, watermark: Watermark | int) -> None:  # noqa: D102
         ts = watermark.get_timestamp() if isinstance(watermark, Watermark) else watermark
         ts = _check_watermark(ts, self.what)
-        if ts <= self.current_watermark:
+        if ts <= self.current_watermark or self.batch and ts < LONG_MAX:
             return
         self.current_watermark = ts
         self._flush()  # records before the watermark go first
@@ -120,7 +124,7 @@ class WatermarkEmitter(WatermarkOutput):
         self.output.emit_watermark(ts)
 
     def mark_idle(self) -> None:  # noqa: D102
-        if not self.idle:
+        if not self.idle and not self.batch:
             self._flush()
             self.idle = True
             self.output.emit_watermark_status(True)
@@ -181,7 +185,8 @@ class TimestampsAndWatermarksOperator(StreamOperator):
     def open(self) -> None:  # noqa: D102
         super().open()
         self.emitter = WatermarkEmitter(self.strategy, self.output,
-                                        f"'{self.ctx.operator_name}'")
+                                        f"'{self.ctx.operator_name}'",
+                                        batch=self.ctx.runtime_mode == "BATCH")
         self.emitter.start(self.ctx.processing_time_service,
                            auto_watermark_interval(self.ctx.job_parameters))
 
