@@ -232,3 +232,33 @@ def test_windows_on_two_taskmanagers(two_taskmanagers: ProcessCluster) -> None:
         env.set_parallelism(2)
         out, _, _ = _at8_counts(env)
         assert out == AT8
+
+
+class MeanWithoutMerge(AggregateFunction):
+    """PyFlink users often leave ``merge`` empty: Flink only calls it for session windows."""
+
+    def create_accumulator(self) -> tuple[int, int]:
+        return 0, 0
+
+    def add(self, value: Any, accumulator: tuple[int, int]) -> tuple[int, int]:
+        return accumulator[0] + int(value.action), accumulator[1] + 1
+
+    def get_result(self, accumulator: tuple[int, int]) -> float:
+        return accumulator[0] / accumulator[1]
+
+    def merge(self, acc_a: Any, acc_b: Any) -> Any:
+        pass
+
+
+def test_sliding_windows_reduce_in_arrival_order_and_never_merge(cluster_env: Any) -> None:
+    rows = [(1000, "u", "1"), (6000, "u", "2"), (2000, "u", "3"), (7000, "u", "4"),
+            (30000, "u", "0")]
+    env = StreamExecutionEnvironment.get_execution_environment()
+    windowed = _events(env, rows).key_by(lambda e: e.user_id).window(
+        SlidingEventTimeWindows.of(Time.seconds(10), Time.seconds(5)))
+    joined = windowed.reduce(lambda a, b: Event(a.timestamp, a.user_id, a.action + b.action))
+    assert [e.action for e in joined.execute_and_collect()] == ["13", "1234", "24", "0", "0"]
+    env = StreamExecutionEnvironment.get_execution_environment()
+    means = _events(env, rows).key_by(lambda e: e.user_id).window(
+        SlidingEventTimeWindows.of(Time.seconds(10), Time.seconds(5))).aggregate(MeanWithoutMerge())
+    assert list(means.execute_and_collect()) == [2.0, 2.5, 3.0, 0.0, 0.0]

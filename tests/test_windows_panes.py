@@ -203,7 +203,8 @@ def test_processing_time_panes_match_the_general_path(assigner: Any, step: int) 
 
 def test_late_elements_go_to_the_side_output_with_their_timestamp() -> None:
     op = window_operator(lambda v: v[0], SlidingEventTimeWindows.of(100, 50), None,
-                         ReduceContents(_add), allowed_lateness=10, late_tag=LATE)
+                         ReduceContents(_add), allowed_lateness=10, late_tag=LATE,
+                         sliding_panes=True)
     assert isinstance(op, PaneWindowOperator)
     h = Harness(op)
     h.feed(("k", 1), 10)
@@ -222,10 +223,16 @@ def test_window_operator_picks_panes_only_where_they_apply() -> None:
         return type(window_operator(lambda v: v, assigner, kw.pop("trigger", None),
                                     contents or ReduceContents(_add), **kw))
 
-    assert pick(SlidingEventTimeWindows.of(100, 10)) is PaneWindowOperator
+    # sliding windows only when asked for (execution.window.sliding-panes): Flink reduces
+    # them in arrival order and never calls AggregateFunction.merge
+    assert pick(SlidingEventTimeWindows.of(100, 10)) is WindowOperator
+    assert pick(SlidingEventTimeWindows.of(100, 10), sliding_panes=True) is PaneWindowOperator
     assert pick(TumblingEventTimeWindows.of(100)) is PaneWindowOperator
-    assert pick(SlidingProcessingTimeWindows.of(100, 10)) is PaneWindowOperator
-    assert pick(SlidingEventTimeWindows.of(10, 100)) is WindowOperator  # gaps between windows
+    assert pick(SlidingEventTimeWindows.of(100, 100)) is PaneWindowOperator  # tumbling
+    assert pick(SlidingProcessingTimeWindows.of(100, 10), sliding_panes=True) \
+        is PaneWindowOperator
+    assert pick(SlidingEventTimeWindows.of(10, 100), sliding_panes=True) \
+        is WindowOperator  # gaps between windows
     assert pick(EventTimeSessionWindows.with_gap(10)) is WindowOperator
     assert pick(TumblingEventTimeWindows.of(100), ListContents(), function=Describe(),
                 kind="process") is WindowOperator
@@ -250,7 +257,8 @@ def test_pane_state_is_keyed_state_and_restores() -> None:
     def build() -> Harness:
         return Harness(window_operator(lambda v: v[0], SlidingEventTimeWindows.of(100, 20),
                                        None, AggregateContents(SumCount()),
-                                       allowed_lateness=30, late_tag=LATE))
+                                       allowed_lateness=30, late_tag=LATE,
+                                       sliding_panes=True))
 
     rng = random.Random(7)
     stream = [((rng.choice("abcd"), rng.randint(0, 9)), t * 7 + rng.randint(0, 20))

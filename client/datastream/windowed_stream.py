@@ -116,9 +116,11 @@ class _Windowed:
         stream = self._keyed_stream
         trigger = self._trigger if self._trigger is not None else \
             self._assigner.get_default_trigger()
+        sliding_panes = bool(stream._env._config.get(  # noqa: SLF001
+            "execution.window.sliding-panes"))
         op = window_operator(stream._key_selector, self._assigner, trigger,  # noqa: SLF001
                             contents, function, kind, self._keyed, self._evictor,
-                            self._allowed_lateness, self._late_tag)
+                            self._allowed_lateness, self._late_tag, sliding_panes)
         name = f"Window({self._assigner!r}, {type(trigger).__name__}, {what})"
         if not self._keyed:
             name = "All" + name

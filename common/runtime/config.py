@@ -605,6 +605,12 @@ LOCAL_CHANNEL_BUFFERS = option(
     "taskmanager.network.local-channel.buffers", _I, 1,
     "flink-py: batches a producer may hand to a consumer in the same slot worker before it "
     "waits for the consumer (they share one GIL: a small window keeps records in cache).")
+WINDOW_SLIDING_PANES = option(
+    "execution.window.sliding-panes", _B, False,
+    "flink-py: run sliding reduce/aggregate windows on panes (each element added once). "
+    "Exact only for associative and commutative functions with a working "
+    "AggregateFunction.merge; read when the window is defined. Tumbling windows always "
+    "run on panes (exact for any function).")
 BUFFER_DEBLOAT_ENABLED = option(_NET + "buffer-debloat.enabled", _B, False, "Buffer debloating.")
 BUFFER_DEBLOAT_TARGET = option(
     _NET + "buffer-debloat.target", _D, "1 s", "Target time to drain in-flight data.")

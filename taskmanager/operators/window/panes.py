@@ -128,8 +128,15 @@ def _overrides_clear(function: Any) -> bool:
 
 
 def pane_eligible(assigner: WindowAssigner, trigger: Trigger | None, contents: WindowContents,
-                  function: Any = None, kind: str = "pass", evictor: Any = None) -> bool:
-    """Whether a window operator can run on panes (see the module doc)."""
+                  function: Any = None, kind: str = "pass", evictor: Any = None,
+                  sliding_panes: bool = False) -> bool:
+    """Whether a window operator can run on panes (see the module doc).
+
+    Sliding windows (slide < size) only with ``sliding_panes``
+    (``execution.window.sliding-panes``): combining panes calls
+    ``AggregateFunction.merge`` and reduces in time order, which Flink never does
+    for them.
+    """
     if evictor is not None or type(contents) not in (ReduceContents, AggregateContents):
         return False
     if kind == "process" and _overrides_clear(function):
@@ -142,6 +149,8 @@ def pane_eligible(assigner: WindowAssigner, trigger: Trigger | None, contents: W
         if cls.assign_windows is not _SlidingWindows.assign_windows or \
                 assigner._slide > assigner._size:  # noqa: SLF001 - gaps between windows
             return False
+        if assigner._slide < assigner._size and not sliding_panes:  # noqa: SLF001
+            return False
     else:
         return False
     if trigger is None:
@@ -153,13 +162,13 @@ def pane_eligible(assigner: WindowAssigner, trigger: Trigger | None, contents: W
 def window_operator(key_selector: Any, assigner: WindowAssigner, trigger: Trigger | None,
                     contents: WindowContents, function: Any = None, kind: str = "pass",
                     keyed: bool = True, evictor: Any = None, allowed_lateness: int = 0,
-                    late_tag: Any = None) -> WindowOperator:
+                    late_tag: Any = None, sliding_panes: bool = False) -> WindowOperator:
     """A :class:`PaneWindowOperator` where :func:`pane_eligible`, else a :class:`WindowOperator`.
 
-    Takes the arguments of :class:`WindowOperator`.
+    Takes the arguments of :class:`WindowOperator`, and ``sliding_panes``.
     """
     cls = PaneWindowOperator if pane_eligible(assigner, trigger, contents, function, kind,
-                                              evictor) else WindowOperator
+                                              evictor, sliding_panes) else WindowOperator
     return cls(key_selector, assigner, trigger, contents, function, kind, keyed, evictor,
                allowed_lateness, late_tag)
 
@@ -177,7 +186,8 @@ class PaneWindowOperator(WindowOperator):
                  late_tag: Any = None) -> None:
         super().__init__(key_selector, assigner, trigger, contents, function, kind, keyed,
                          evictor, allowed_lateness, late_tag)
-        if not pane_eligible(assigner, self.trigger, contents, function, kind, evictor):
+        if not pane_eligible(assigner, self.trigger, contents, function, kind, evictor,
+                             sliding_panes=True):  # built directly: panes chosen on purpose
             raise ValueError(f"PaneWindowOperator needs a tumbling or sliding time window with "
                              f"its default trigger, reduce or aggregate and no evictor; got "
                              f"{assigner!r}, {self.trigger!r}, {type(contents).__name__}")
