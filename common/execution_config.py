@@ -54,6 +54,16 @@ class ExecutionConfig:
         self._env.configure({key: value})
         return self
 
+    # -- restarts (PyFlink 1.x kept them here too) ----------------------------
+    def set_restart_strategy(self, restart_strategy_configuration: Any) -> ExecutionConfig:
+        """The job's restart strategy (as ``env.set_restart_strategy``)."""
+        self._env.set_restart_strategy(restart_strategy_configuration)
+        return self
+
+    def get_restart_strategy(self) -> Any:
+        """The restart strategy set for the job, or None."""
+        return self._env.get_restart_strategy()
+
     # -- parallelism ---------------------------------------------------------
     def get_parallelism(self) -> int:
         """The environment's default parallelism, or ``PARALLELISM_DEFAULT`` when unset."""

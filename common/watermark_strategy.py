@@ -277,6 +277,8 @@ class WatermarkStrategy:
         self._supplier = supplier  # None: no watermarks
         self._timestamp_assigner = timestamp_assigner
         self._idle_timeout = idle_timeout
+        #: ``with_watermark_alignment``: (group, max drift, update interval), or None
+        self._alignment: tuple[str, Duration, Duration] | None = None
 
     # -- builders ---------------------------------------------------------------------------
     def with_timestamp_assigner(self, timestamp_assigner: Any) -> WatermarkStrategy:
@@ -301,7 +303,30 @@ class WatermarkStrategy:
         timeout = Duration.of(idle_timeout)
         if timeout.to_millis() <= 0:
             raise ValueError(f"with_idleness: the idle timeout must be positive, got {timeout}")
-        return WatermarkStrategy(self._supplier, self._timestamp_assigner, timeout)
+        strategy = WatermarkStrategy(self._supplier, self._timestamp_assigner, timeout)
+        strategy._alignment = self._alignment
+        return strategy
+
+    def with_watermark_alignment(self, watermark_group: str,
+                                 max_allowed_watermark_drift: Duration,
+                                 update_interval: Duration | None = None) -> WatermarkStrategy:
+        """A new strategy whose sources align their watermarks within ``watermark_group``.
+
+        In Flink, a source split whose watermark runs more than
+        ``max_allowed_watermark_drift`` ahead of the group's slowest is paused
+        (checked every ``update_interval``, default 1 s). The alignment only
+        paces reading, never changes results; flink-py records it but does not
+        pause sources yet.
+        """
+        drift = Duration.of(max_allowed_watermark_drift)
+        interval = Duration.of_seconds(1) if update_interval is None \
+            else Duration.of(update_interval)
+        if drift.is_negative() or interval.to_millis() <= 0:
+            raise ValueError("with_watermark_alignment: the drift must not be negative and "
+                             "the update interval must be positive")
+        strategy = WatermarkStrategy(self._supplier, self._timestamp_assigner, self._idle_timeout)
+        strategy._alignment = (str(watermark_group), drift, interval)
+        return strategy
 
     @staticmethod
     def for_monotonous_timestamps() -> WatermarkStrategy:

@@ -412,3 +412,19 @@ def test_a_program_without_operators_cannot_execute() -> None:
     env = StreamExecutionEnvironment.get_execution_environment()
     with pytest.raises(GraphError, match="No operators defined in streaming topology"):
         env.execute("empty")
+
+
+def test_watermark_alignment_and_execution_config_restart_strategy_are_accepted() -> None:
+    """PyFlink 1.16+ jobs call ``with_watermark_alignment`` (pacing only: results are the
+    same) and 1.x jobs set the restart strategy on the ExecutionConfig."""
+    from flink_py.common import WatermarkStrategy
+
+    strategy = WatermarkStrategy.for_monotonous_timestamps().with_watermark_alignment(
+        "group", Duration.of_seconds(20)).with_timestamp_assigner(lambda v, ts: v)
+    env = _env(1)
+    env.get_config().set_restart_strategy(RestartStrategies.fixed_delay_restart(2, 10))
+    assert env.get_restart_strategy() == env.get_config().get_restart_strategy()
+    ds = env.from_collection([3, 1, 2]).assign_timestamps_and_watermarks(strategy)
+    assert sorted(ds.execute_and_collect()) == [1, 2, 3]
+    with pytest.raises(ValueError, match="drift"):
+        WatermarkStrategy.no_watermarks().with_watermark_alignment("g", Duration.of_millis(-1))
