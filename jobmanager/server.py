@@ -402,11 +402,12 @@ class JobManager:
             elif isinstance(eff, ReleaseSlots):
                 with self._cond:
                     self.rm.release(eff.job_id)
-                    more = self._schedule_waiting(time.time())
                     jm = self.jobs.get(eff.job_id)
+                    restart = None if jm is None else jm.num_restarts + 1  # before redeploying
+                    more = self._schedule_waiting(time.time())
                     self._cond.notify_all()
                 if jm is not None:
-                    log.info("Job %s restarts (restart %d): %s", eff.job_id, jm.num_restarts + 1,
+                    log.info("Job %s restarts (restart %d): %s", eff.job_id, restart,
                              jm.failure_cause)
                 self._run_effects(more)
             elif isinstance(eff, TriggerTaskCheckpoint):
