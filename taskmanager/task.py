@@ -199,6 +199,30 @@ class _Discard:
         return
 
 
+class BatchPacer:
+    """How many records to hand a chain at once.
+
+    A call should take at most about ``target_s``: a slow chain (a map that
+    sleeps, calls a service...) then still notices cancellation and checkpoint
+    triggers within a fraction of a second, close to Flink's record-at-a-time
+    tasks, while fast chains keep full batches (``max_rows``).
+    """
+
+    __slots__ = ("max_rows", "rows", "target_s")
+
+    def __init__(self, max_rows: int, target_s: float = 0.05) -> None:
+        self.max_rows = max_rows
+        self.rows = 1  # grows by doubling while calls stay fast
+        self.target_s = target_s
+
+    def record(self, n: int, took_s: float) -> None:
+        """``n`` records took ``took_s`` seconds: size the next call."""
+        if took_s > self.target_s and n > 1:
+            self.rows = max(1, int(n * self.target_s / took_s))
+        elif took_s < self.target_s / 4 and self.rows < self.max_rows:
+            self.rows = min(self.max_rows, self.rows * 2)
+
+
 class Task:
     """Runs one subtask in its own thread.
 
@@ -505,7 +529,7 @@ class Task:
         assert isinstance(src, SourceOperator)
         emit = src.output.emit
         poll = src.poll_next
-        max_rows = self.max_rows
+        pacer = BatchPacer(self.max_rows)
         timeout = self.buffer_timeout_s
         deadline = time.monotonic() + timeout if timeout is not None else None
         cancelled = self.cancelled
@@ -519,11 +543,14 @@ class Task:
                     break
                 cancelled.wait(0.005)
                 continue
-            batch = poll(max_rows)
+            batch = poll(pacer.rows)
             if batch is None:
                 break
             if batch:
+                started, blocked = time.monotonic(), self._blocked_s()
                 emit(batch, None)
+                pacer.record(len(batch), time.monotonic() - started
+                             - (self._blocked_s() - blocked))
             if timers.next_due is not None and time.time() >= timers.next_due:
                 timers.fire_due()
             if deadline is not None and time.monotonic() >= deadline:
@@ -542,6 +569,25 @@ class Task:
             else:
                 cancelled.wait(0.005)
 
+    def _process_paced(self, fn: Any, values: list[Any], timestamps: list[int] | None,
+                       pacer: BatchPacer) -> None:
+        """Hand ``values`` to ``fn`` in slices of ``pacer.rows``; stop if cancelled."""
+        i, n = 0, len(values)
+        while i < n:
+            if self.cancelled.is_set():
+                raise InterruptedError
+            j = i + pacer.rows
+            started, blocked = time.monotonic(), self._blocked_s()
+            fn(values[i:j], None if timestamps is None else timestamps[i:j])
+            pacer.record(min(j, n) - i, time.monotonic() - started
+                         - (self._blocked_s() - blocked))
+            i = j
+
+    def _blocked_s(self) -> float:
+        """Seconds this task's writers have waited for downstream room (back-pressure):
+        time the pacer must not count as the chain's own work."""
+        return sum(w.back_pressured_s for w in self.writers)
+
     def _run_inputs(self) -> None:
         gate = self.gate
         assert gate is not None
@@ -552,6 +598,7 @@ class Task:
         process = head.process_batch
         process2 = head.process_batch2 if two_input else None  # type: ignore[attr-defined]
         get = gate.queue.get
+        pacer = BatchPacer(self.max_rows)
         open_channels = len(channels)
         timeout = self.buffer_timeout_s
         has_pending = False
@@ -604,10 +651,14 @@ class Task:
                         values = codec.decode(deserialize(payload, codec.schema))  # type: ignore[union-attr]
                         timestamps = None
                 self.records_in += len(values)
-                if ch.input_index == 1 and process2 is not None:
-                    process2(values, timestamps)
+                fn = process2 if ch.input_index == 1 and process2 is not None else process
+                if len(values) > pacer.rows:  # a slow chain: slices, cancellable in between
+                    self._process_paced(fn, values, timestamps, pacer)
                 else:
-                    process(values, timestamps)
+                    started, blocked = time.monotonic(), self._blocked_s()
+                    fn(values, timestamps)
+                    pacer.record(len(values), time.monotonic() - started
+                                 - (self._blocked_s() - blocked))
                 ch.recycle()
                 if not has_pending and timeout is not None:
                     has_pending = True

@@ -97,3 +97,39 @@ def test_job_file_without_execute_and_unreachable_jobmanager(tmp_path: Path) -> 
     res = _cli("run", "-D", "taskmanager.numberOfTaskSlots=abc", "examples/word_count.py")
     assert res.returncode != 0
     assert "taskmanager.numberOfTaskSlots" in res.stderr
+
+
+def test_batch_pacer_shrinks_calls_of_a_slow_chain_and_grows_back() -> None:
+    from flink_py.taskmanager.task import BatchPacer
+
+    pacer = BatchPacer(1024, target_s=0.05)
+    assert pacer.rows == 1  # starts small: the first call of a slow chain is short too
+    for _ in range(12):
+        pacer.record(pacer.rows, 0.001)
+    assert pacer.rows == 1024  # fast: full batches
+    pacer.record(1024, 1.0)  # ~1 ms per record
+    assert pacer.rows == 51  # about 50 ms per call
+    pacer.record(51, 0.03)
+    assert pacer.rows == 51  # within the target: unchanged
+
+
+@pytest.mark.slow
+def test_cancel_stops_a_slow_chain_between_records(local_env: None) -> None:
+    """A map that takes 20 ms per record: cancelling must not wait for a whole batch
+    of 1024 records (20 s), as Flink cancels between records."""
+    import time
+
+    from flink_py.datastream import StreamExecutionEnvironment
+    from tests.conftest import wait_until
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    (env.from_collection(list(range(3000)), type_info=Types.INT())
+     .map(lambda v: time.sleep(0.02) or v, output_type=Types.INT())
+     .add_sink(lambda v, ctx: None))
+    client = env.execute_async("slow chain")
+    wait_until(lambda: client.get_job_status() == "RUNNING")
+    started = time.monotonic()
+    client.cancel()
+    wait_until(lambda: client.get_job_status() == "CANCELED", timeout=15,
+               describe=client.get_job_status)
+    assert time.monotonic() - started < 5
