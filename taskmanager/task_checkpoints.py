@@ -88,9 +88,9 @@ class OperatorSnapshot:
         self.blob = blob
 
 
-def _timer_state(service: InternalTimerService) -> dict[str, list[tuple[int, Any]]]:
-    return {"event": sorted(service._event.live, key=lambda t: t[0]),  # noqa: SLF001
-            "processing": sorted(service._processing.live, key=lambda t: t[0])}  # noqa: SLF001
+def _timer_state(service: InternalTimerService) -> dict[str, list[tuple[Any, ...]]]:
+    # entries (timestamp, key[, namespace]): the key is always the second field
+    return service.snapshot_timers()
 
 
 def snapshot_operators(tdd: TaskDeploymentDescriptor, specs: list[Any], ops: list[Any],
@@ -257,7 +257,8 @@ def redistribute(states: list[dict[str, Any]], subtask: int, parallelism: int,
     if timer_states:
         owned = key_group_range_for_operator_index(max_parallelism, parallelism, subtask)
 
-        def mine(entries: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+        # a timer (timestamp, key[, namespace]) belongs to its key's key group
+        def mine(entries: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
             return sorted((t for t in entries
                            if assign_to_key_group(t[1], max_parallelism) in owned),
                           key=lambda t: t[0])
@@ -319,14 +320,8 @@ def restore_timers(pairs: list[tuple[Any, dict[str, Any]]]) -> None:
         if state is None:
             continue
         service = getattr(op, "timer_service", None)
-        if not isinstance(service, InternalTimerService):
-            continue
-        backend = op.backend
-        for ts, key in state.get("event", []):
-            service._event.add(ts, key)  # noqa: SLF001
-        for ts, key in state.get("processing", []):
-            backend.set_current_key(key)
-            service.register_processing_time_timer(ts)
+        if isinstance(service, InternalTimerService):
+            service.restore_timers(state)  # under their own key and namespace
 
 
 def notify_checkpoint_complete(ops: list[Any], checkpoint_id: int) -> None:

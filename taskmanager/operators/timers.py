@@ -9,7 +9,11 @@
   in Flink, and calls the operator back with the timer's key as the current
   key. Event-time timers fire when :meth:`InternalTimerService.advance_watermark`
   passes them; a bounded input ends with the maximum watermark, so all of
-  them fire at its end.
+  them fire at its end. A *namespaced* service (the window operator's) scopes
+  its timers by ``(key, namespace)`` pairs, Flink's key and namespace: a
+  timer belongs to its key's key group, the namespace only travels with it.
+  The service snapshots and restores its own timers
+  (:meth:`InternalTimerService.snapshot_timers`, :meth:`~InternalTimerService.restore_timers`).
 * :class:`NonKeyedTimerService` tells the time on non-keyed streams and
   refuses timers, as Flink does.
 """
@@ -130,13 +134,17 @@ class InternalTimerService(TimerService):
         processing_time_service: the task's service, or None when the
             operator runs outside a task (processing-time timers then fail).
         target: the operator to call back.
+        namespaced: the key context's current key is a ``(key, namespace)``
+            pair (a window operator's key and window); timers are scoped by
+            both and the target is called back with the pair.
     """
 
     def __init__(self, key_context: Any, processing_time_service: ProcessingTimeService | None,
-                 target: TimerTarget) -> None:
+                 target: TimerTarget, namespaced: bool = False) -> None:
         self._keys = key_context
         self._pts = processing_time_service
         self._target = target
+        self.namespaced = namespaced
         self._event = _TimerQueue()
         self._processing = _TimerQueue()
         self._scheduled: set[int] = set()
@@ -156,16 +164,49 @@ class InternalTimerService(TimerService):
         self._event.delete(int(timestamp), self._keys.current_key)
 
     def register_processing_time_timer(self, timestamp: int) -> None:  # noqa: D102
-        timestamp = int(timestamp)
-        if self._pts is None:
-            raise RuntimeError("processing-time timers need a running task")
-        if self._processing.add(timestamp, self._keys.current_key) and \
-                timestamp not in self._scheduled:
-            self._scheduled.add(timestamp)
-            self._pts.register_timer(timestamp, self._on_processing_time)
+        self._add_processing_time_timer(int(timestamp), self._keys.current_key)
 
     def delete_processing_time_timer(self, timestamp: int) -> None:  # noqa: D102
         self._processing.delete(int(timestamp), self._keys.current_key)
+
+    def _add_processing_time_timer(self, timestamp: int, scope: Any) -> None:
+        if self._pts is None:
+            raise RuntimeError("processing-time timers need a running task")
+        if self._processing.add(timestamp, scope) and timestamp not in self._scheduled:
+            self._scheduled.add(timestamp)
+            self._pts.register_timer(timestamp, self._on_processing_time)
+
+    # -- checkpoints ---------------------------------------------------------------
+    def snapshot_timers(self) -> dict[str, list[tuple[Any, ...]]]:
+        """The pending timers, for a checkpoint: ``{"event": [...], "processing": [...]}``.
+
+        Each list is sorted by timestamp. An entry is ``(timestamp, key)``,
+        or ``(timestamp, key, namespace)`` for a namespaced service: its
+        second field is always the timer's key, whose key group owns the
+        timer (a rescaled restore hands it to the subtask holding that key's
+        state, ``task_checkpoints.redistribute``).
+        """
+        def entries(queue: _TimerQueue) -> list[tuple[Any, ...]]:
+            timers = sorted(queue.live, key=lambda t: t[0])
+            if not self.namespaced:
+                return timers
+            return [(ts, scope[0], scope[1]) for ts, scope in timers]
+
+        return {"event": entries(self._event), "processing": entries(self._processing)}
+
+    def restore_timers(self, state: dict[str, list[tuple[Any, ...]]]) -> None:
+        """Re-register the timers of :meth:`snapshot_timers` (after the operator opened).
+
+        Every timer comes back under its own key (and namespace), whatever
+        the key context's current key is; processing-time timers are
+        scheduled on the task's service (past ones fire at once). A
+        two-field entry of a namespaced service (an older snapshot) carries
+        the ``(key, namespace)`` pair itself.
+        """
+        for entry in state.get("event", ()):
+            self._event.add(int(entry[0]), _scope(entry))
+        for entry in state.get("processing", ()):
+            self._add_processing_time_timer(int(entry[0]), _scope(entry))
 
     # -- firing ------------------------------------------------------------------
     def advance_watermark(self, watermark: int) -> None:
@@ -194,6 +235,11 @@ class InternalTimerService(TimerService):
     def num_processing_time_timers(self) -> int:
         """Pending processing-time timers."""
         return len(self._processing)
+
+
+def _scope(entry: tuple[Any, ...]) -> Any:
+    """The key (or ``(key, namespace)`` pair) a snapshotted timer entry is scoped by."""
+    return entry[1] if len(entry) == 2 else (entry[1], entry[2])
 
 
 class NonKeyedTimerService(TimerService):

@@ -11,7 +11,8 @@ the keyed state):
   ``window_state`` under ``(key, window)``; ``global_state`` under ``key``.
 
 Timers live in the operator's :class:`InternalTimerService`, scoped by
-``(key, window)`` (Flink's key and namespace), deduplicated per timestamp.
+``(key, window)`` (Flink's key and namespace), deduplicated per timestamp;
+a timer belongs to its key's key group, the window travels with it.
 Every window registers a cleanup timer at ``max_timestamp + allowed
 lateness`` (event time) or ``max_timestamp`` (processing time), which purges
 its contents and trigger state. Merged windows move their contents and
@@ -217,6 +218,11 @@ class WindowOperator(AbstractKeyedOperator):
         late_tag: OutputTag for late elements, or None.
     """
 
+    #: Timers are scoped by ``(key, window)`` (the timer service is namespaced): they
+    #: snapshot the key apart, so a restore puts them back under their own key and window
+    #: and a rescaled restore hands them to the subtask owning the key's key group.
+    namespaced_timers = True
+
     def __init__(self, key_selector: Any, assigner: WindowAssigner, trigger: Trigger | None,
                  contents: WindowContents, function: Any = None, kind: str = "pass",
                  keyed: bool = True, evictor: Evictor | None = None, allowed_lateness: int = 0,
@@ -255,7 +261,8 @@ class WindowOperator(AbstractKeyedOperator):
         super().open()
         self.namespace = _Namespace()
         self.timer_service = InternalTimerService(self.namespace,
-                                                  self.ctx.processing_time_service, self)
+                                                  self.ctx.processing_time_service, self,
+                                                  namespaced=self.namespaced_timers)
         backend = self.backend
         self._state_cache: dict[tuple[str, str, str], Any] = {}
         self.windows = NamespacedTable(backend, "_window_contents")

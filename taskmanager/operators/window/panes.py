@@ -180,6 +180,9 @@ class PaneWindowOperator(WindowOperator):
     :func:`pane_eligible` is false.
     """
 
+    #: Processing-time timers are scoped by the key alone (:meth:`_register`).
+    namespaced_timers = False
+
     def __init__(self, key_selector: Any, assigner: WindowAssigner, trigger: Trigger | None,
                  contents: WindowContents, function: Any = None, kind: str = "pass",
                  keyed: bool = True, evictor: Any = None, allowed_lateness: int = 0,
