@@ -262,3 +262,45 @@ def test_sliding_windows_reduce_in_arrival_order_and_never_merge(cluster_env: An
     means = _events(env, rows).key_by(lambda e: e.user_id).window(
         SlidingEventTimeWindows.of(Time.seconds(10), Time.seconds(5))).aggregate(MeanWithoutMerge())
     assert list(means.execute_and_collect()) == [2.0, 2.5, 3.0, 0.0, 0.0]
+
+
+class CountsWithGlobalState(ProcessWindowFunction):
+    """Counts its firings per key in global state; ``clear`` would reset the count."""
+
+    def process(self, key: str, context: ProcessWindowFunction.Context, elements: Any) -> Any:
+        from flink_py.datastream.state import ValueStateDescriptor
+
+        fired = context.global_state().get_state(ValueStateDescriptor("fired", Types.INT()))
+        fired.update((fired.value() or 0) + 1)
+        yield key, fired.value(), [e.action for e in elements]
+
+    def clear(self, context: ProcessWindowFunction.Context) -> None:
+        from flink_py.datastream.state import ValueStateDescriptor
+
+        context.global_state().get_state(ValueStateDescriptor("fired", Types.INT())).clear()
+
+
+def test_count_windows_never_call_clear_as_in_pyflink(cluster_env: Any) -> None:
+    """A count window's cleanup time is Long.MAX: Flink never cleans it up."""
+    env = StreamExecutionEnvironment.get_execution_environment()
+    rows = [(i * 1000, "u", str(i)) for i in range(6)]
+    out = list(_events(env, rows).key_by(lambda e: e.user_id).count_window(2)
+               .process(CountsWithGlobalState()).execute_and_collect())
+    assert out == [("u", 1, ["0", "1"]), ("u", 2, ["2", "3"]), ("u", 3, ["4", "5"])]
+
+
+class UsesWindowState(ProcessWindowFunction):
+    def process(self, key: str, context: ProcessWindowFunction.Context, elements: Any) -> Any:
+        context.window_state()
+        yield key
+
+
+def test_window_state_in_merging_windows_fails_as_in_flink(cluster_env: Any) -> None:
+    from flink_py.client.cluster_client import JobExecutionException
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    sessions = _events(env, [(1000, "u", "a")]).key_by(lambda e: e.user_id).window(
+        EventTimeSessionWindows.with_gap(Time.seconds(5))).process(UsesWindowState())
+    with pytest.raises(JobExecutionException,
+                       match="Per-window state is not allowed when using merging windows"):
+        list(sessions.execute_and_collect())

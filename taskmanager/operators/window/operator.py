@@ -183,6 +183,8 @@ class _WindowContext(Trigger.OnMergeContext, Evictor.EvictorContext,
         return self.win
 
     def window_state(self) -> KeyedStateStore:  # noqa: D102
+        if self._op.merging:  # as Flink's MergingWindowStateStore
+            raise RuntimeError("Per-window state is not allowed when using merging windows.")
         return _ScopedStore(self._op, "_window:", (self.key, self.win))
 
     def global_state(self) -> KeyedStateStore:  # noqa: D102
@@ -356,7 +358,7 @@ class WindowOperator(AbstractKeyedOperator):
                 last = self.assigner.last_count  # type: ignore[attr-defined]
                 for window in windows:
                     if self._closes(window, last):
-                        self._clear_all(key, window, None)
+                        self._retire(key, window)
         if skipped and event_time and ts + self.allowed_lateness <= watermark:
             if self.late_tag is not None:
                 em = self.emitter
@@ -502,6 +504,15 @@ class WindowOperator(AbstractKeyedOperator):
         else:
             em.collect(self._call(key, window, inputs) if self.keyed
                        else self._call(window, inputs))
+
+    def _retire(self, key: Any, window: Any) -> None:
+        """A count window got its last element: free its contents and trigger state.
+        Its cleanup time is Long.MAX, so, as in Flink, the function's ``clear`` is not
+        called (count windows are never cleaned up there)."""
+        self._clear_contents(key, window)
+        ctx = self.context
+        ctx.key, ctx.win = key, window
+        self.trigger.clear(window, ctx)
 
     def _clear_all(self, key: Any, window: Any, live: list[Any] | None) -> None:
         self._clear_contents(key, window)
