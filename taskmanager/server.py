@@ -10,6 +10,13 @@ A cancelled task that is still running after ``task.cancellation.timeout``
 (user code that ignores cancellation, e.g. an endless loop) gets its slot
 worker killed and replaced, so the slot is freed -- Flink's task canceler
 watchdog, which kills the whole TaskManager.
+
+When the TaskManager has not reached its JobManager for ``heartbeat.timeout``
+(or the JobManager answers that it does not know this TaskManager: it was
+restarted, or it timed the TaskManager out), the JobManager is lost: every
+task is cancelled (with the cancellation watchdog), every job's partitions are
+released, and the TaskManager registers again -- offering only the slots whose
+tasks have ended; a slot still busy is offered once it is free.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from flink_py.proto.flinkpy.v1 import (
     taskmanager_pb2_grpc,
 )
 
-__all__ = ["TaskManager"]
+__all__ = ["JobManagerMonitor", "TaskManager", "describe_rpc_error"]
 
 log = logging.getLogger("flink_py.taskmanager")
 
@@ -52,6 +59,7 @@ class _Worker:
         self.conn = conn
         self.data_address = ""
         self.running: set[tuple[str, str, int, int]] = set()
+        self.jobs: set[str] = set()  # jobs deployed here and not yet released
         self.names: dict[tuple[str, str, int, int], str] = {}  # task names, from the worker
         self.watched: set[tuple[str, str, int, int]] = set()  # cancellations being timed
         self.kill_reason = ""  # why the TaskManager killed this worker, if it did
@@ -60,6 +68,56 @@ class _Worker:
     def send(self, msg: tuple[Any, ...]) -> None:
         with self.lock:
             self.conn.send(msg)
+
+
+class JobManagerMonitor:
+    """The TaskManager's view of its JobManager connection (pure: times are passed in).
+
+    The JobManager is *lost* when nothing reached it for longer than
+    ``heartbeat.timeout``; :meth:`failed` says so exactly once, until
+    :meth:`contact` (a heartbeat or a registration succeeded) again.
+    """
+
+    def __init__(self, timeout_s: float, now: float) -> None:
+        self.timeout_s = timeout_s
+        self.last_contact = now
+        self.connected = True
+
+    def contact(self, now: float) -> None:
+        """A heartbeat or a registration reached the JobManager."""
+        self.last_contact = now
+        self.connected = True
+
+    def silence_ms(self, now: float) -> int:
+        """Milliseconds since the JobManager was last reached."""
+        return round((now - self.last_contact) * 1000)
+
+    def disconnect(self) -> None:
+        """Registration failed: keep registering instead of heart-beating."""
+        self.connected = False
+
+    def failed(self, now: float) -> bool:
+        """A heartbeat failed at ``now``; True when this makes the JobManager lost."""
+        if self.connected and now - self.last_contact > self.timeout_s:
+            self.connected = False
+            return True
+        return False
+
+
+def describe_rpc_error(exc: BaseException) -> str:
+    """One line for a gRPC error: ``CODE: details`` (not the multi-line debug dump)."""
+    code = getattr(exc, "code", None)
+    details = getattr(exc, "details", None)
+    if callable(code) and callable(details):
+        try:
+            name = code().name
+            text = details() or ""
+        except Exception:  # noqa: BLE001 - a non-call error: fall back to str()
+            name, text = type(exc).__name__, str(exc)
+    else:
+        name, text = type(exc).__name__, str(exc)
+    text = " ".join(str(text).split())
+    return f"{name}: {text}" if text else name
 
 
 class TaskManager:
@@ -80,12 +138,20 @@ class TaskManager:
         self.workers: list[_Worker] = []
         self._stopped = threading.Event()
         self._server: grpc.Server | None = None
-        self._channel = grpc.insecure_channel(jm_address, options=channel_options())
+        # Reconnect within a second once a (new) JobManager listens again.
+        self._channel = grpc.insecure_channel(
+            jm_address, options=[*channel_options(), ("grpc.max_reconnect_backoff_ms", 1000)])
         self.jm = jobmanager_pb2_grpc.JobManagerServiceStub(self._channel)
         self.heartbeat_interval_s = int(config.get("heartbeat.interval")) / 1000.0
+        self.heartbeat_timeout_s = int(config.get("heartbeat.timeout")) / 1000.0
+        self.monitor = JobManagerMonitor(self.heartbeat_timeout_s, time.monotonic())
+        #: slots not offered since the JobManager was lost: their tasks had not ended yet
+        self._withheld: set[int] = set()
         self.cancel_timeout_ms = int(config.get("task.cancellation.timeout"))
         self.rpc_address = ""
         self._register_lock = threading.Lock()
+        self._reoffer = threading.Event()  # a withheld slot became free: offer it
+        self._heartbeat_failing = False
 
     # -- lifecycle -----------------------------------------------------------
     def start(self, register_timeout_s: float = 60.0) -> TaskManager:
@@ -105,6 +171,7 @@ class TaskManager:
         self._server = server
         self.rpc_address = f"{self.advertised_host}:{port}"
         self._register(deadline=time.monotonic() + register_timeout_s)
+        self.monitor.contact(time.monotonic())
         threading.Thread(target=self._heartbeat_loop, name="tm-heartbeat", daemon=True).start()
         log.info("TaskManager %s started with %d slot(s), registered at %s",
                  self.tm_id, self.num_slots, self.jm_address)
@@ -181,6 +248,11 @@ class TaskManager:
                     if state in ("FINISHED", "CANCELED", "FAILED"):
                         w.running.discard(key)
                         w.names.pop(key, None)
+                        if not w.running and w.index in self._withheld:
+                            # Its last task ended after the JobManager was lost:
+                            # offer the slot with the next heartbeat.
+                            self._withheld.discard(w.index)
+                            self._reoffer.set()
                     elif len(msg) > 3:
                         w.names[key] = msg[3]
 
@@ -198,24 +270,23 @@ class TaskManager:
         replacement: _Worker | None = None
         try:
             # Withdraw the slot until its new worker (with a new data address) is ready.
-            self._register(deadline=time.monotonic() + 30)
+            # (Without a JobManager, the heartbeat loop offers the slots when it is back.)
+            self._register_if_connected(f"withdraw slot {w.index}")
             replacement = self._spawn(w.index)
             self._await_ready(replacement)
-        except (ConnectionError, RuntimeError, OSError) as exc:
+        except (RuntimeError, OSError) as exc:
             if not self._stopped.is_set():
                 log.error("could not replace slot worker %d: %s", w.index, exc)
             if replacement is not None:
                 _reap(replacement, graceful=False)
             return None
         self.workers[w.index] = replacement
+        self._withheld.discard(w.index)  # a new worker runs nothing
         if self._stopped.is_set():
             # stop() may already have gone over the workers: stop this one here.
             _reap(replacement, graceful=True)
             return None
-        try:
-            self._register(deadline=time.monotonic() + 30)
-        except ConnectionError as exc:
-            log.error("could not re-register slot %d: %s", w.index, exc)
+        self._register_if_connected(f"re-register slot {w.index}")
         return replacement
 
     def _report_failure(self, job_id: str, vertex_id: str, subtask: int, attempt: int,
@@ -230,36 +301,135 @@ class TaskManager:
             log.warning("could not report the failure of %s/%d", vertex_id, subtask)
 
     # -- JobManager ----------------------------------------------------------
-    def _register(self, deadline: float) -> None:
-        """Offer the slots whose worker is alive to the JobManager."""
-        req = jobmanager_pb2.RegisterTaskManagerRequest(
-            tm_id=self.tm_id, rpc_address=self.rpc_address,
-            slots=[common_pb2.SlotInfo(slot_index=w.index, data_address=w.data_address)
-                   for w in self.workers if w.proc.poll() is None])
+    def _register(self, deadline: float) -> int:
+        """Offer the free slots to the JobManager; returns how many were offered.
+
+        A slot is offered when its worker is alive and it is not withheld (its
+        tasks were still being cancelled after the JobManager was lost).
+        """
         delay = 0.05
         with self._register_lock:
+            # Built under the lock: a concurrent registration never sends an older view.
+            withheld = set(self._withheld)
+            req = jobmanager_pb2.RegisterTaskManagerRequest(
+                tm_id=self.tm_id, rpc_address=self.rpc_address,
+                slots=[common_pb2.SlotInfo(slot_index=w.index, data_address=w.data_address)
+                       for w in self.workers
+                       if w.proc.poll() is None and w.index not in withheld])
             while True:
                 try:
                     self.jm.RegisterTaskManager(req, timeout=5)
-                    return
+                    return len(req.slots)
                 except grpc.RpcError as exc:
                     if time.monotonic() > deadline or self._stopped.is_set():
                         msg = (f"Could not register at the JobManager {self.jm_address}: "
-                               f"{exc.code().name}")  # type: ignore[attr-defined]
+                               f"{describe_rpc_error(exc)}")
                         raise ConnectionError(msg) from exc
                     self._stopped.wait(delay)
                     delay = min(delay * 2, 1.0)
 
+    def _register_if_connected(self, what: str) -> None:
+        """Register now (slot changes) unless the JobManager is lost."""
+        if not self.monitor.connected:
+            return
+        try:
+            self._register(deadline=time.monotonic() + 30)
+        except ConnectionError as exc:
+            log.error("could not %s: %s", what, exc)
+
     def _heartbeat_loop(self) -> None:
         while not self._stopped.wait(self.heartbeat_interval_s):
             try:
-                known = self.jm.Heartbeat(jobmanager_pb2.HeartbeatRequest(tm_id=self.tm_id),
-                                          timeout=max(1.0, self.heartbeat_interval_s)).known
-                if not known:
-                    log.warning("JobManager does not know this TaskManager; re-registering")
-                    self._register(deadline=time.monotonic() + 60)
-            except (grpc.RpcError, ConnectionError) as exc:
-                log.warning("heartbeat to JobManager %s failed: %s", self.jm_address, exc)
+                self.heartbeat_once()
+            except Exception:  # pragma: no cover - keep heart-beating whatever happens
+                log.exception("heartbeat to JobManager %s failed unexpectedly", self.jm_address)
+
+    def heartbeat_once(self) -> None:
+        """One heartbeat round: heartbeat (or register again once the JobManager is lost)."""
+        if not self.monitor.connected:
+            self._reconnect()
+            return
+        try:
+            known = self.jm.Heartbeat(jobmanager_pb2.HeartbeatRequest(tm_id=self.tm_id),
+                                      timeout=max(1.0, self.heartbeat_interval_s)).known
+        except grpc.RpcError as exc:
+            now = time.monotonic()
+            if self.monitor.failed(now):
+                self._jobmanager_lost(f"JobManager {self.jm_address} lost (no heartbeat for "
+                                      f"{self.monitor.silence_ms(now)} ms)")
+            elif not self._heartbeat_failing:
+                self._heartbeat_failing = True
+                log.warning("heartbeat to JobManager %s failed: %s (its tasks are cancelled "
+                            "after heartbeat.timeout = %d ms without an answer)", self.jm_address,
+                            describe_rpc_error(exc), round(self.heartbeat_timeout_s * 1000))
+            else:
+                log.debug("heartbeat to JobManager %s failed: %s", self.jm_address,
+                          describe_rpc_error(exc))
+            return
+        self.monitor.contact(time.monotonic())
+        was_failing, self._heartbeat_failing = self._heartbeat_failing, False
+        if was_failing and known:
+            log.info("heartbeat to JobManager %s answered again", self.jm_address)
+        if not known:
+            # A restarted JobManager, or one that timed this TaskManager out: it no
+            # longer counts on our tasks, and must not see their slots as free.
+            self._jobmanager_lost(f"JobManager {self.jm_address} does not know this "
+                                  f"TaskManager (it restarted or timed it out)")
+            self._reconnect()
+        elif self._reoffer.is_set():
+            self._reoffer.clear()
+            try:
+                self._register(deadline=time.monotonic())
+            except ConnectionError as exc:
+                self._reoffer.set()
+                log.debug("could not offer freed slots: %s", exc)
+
+    def _reconnect(self) -> None:
+        """Register again (one attempt), offering the free slots only."""
+        self._reoffer.clear()
+        try:
+            offered = self._register(deadline=time.monotonic())
+        except ConnectionError as exc:
+            self.monitor.disconnect()
+            log.debug("%s", exc)
+            return
+        self.monitor.contact(time.monotonic())
+        self._heartbeat_failing = False
+        withheld = sorted(self._withheld)
+        log.info("registered at JobManager %s again: offered %d free slot(s)%s",
+                 self.jm_address, offered,
+                 f"; slot(s) {', '.join(map(str, withheld))} once their tasks ended"
+                 if withheld else "")
+
+    def _jobmanager_lost(self, why: str) -> None:
+        """Cancel every task, release every job's partitions, withhold busy slots.
+
+        Flink's TaskExecutor on a JobManager heartbeat timeout: fail the tasks of
+        its jobs, free their slots, then offer the slots again (:meth:`_reconnect`).
+        A task that ignores cancellation gets its slot worker killed and replaced
+        after ``task.cancellation.timeout``.
+        """
+        if self._stopped.is_set():
+            return
+        doomed: list[tuple[_Worker, list[tuple[str, str, int, int]], set[str]]] = []
+        for w in list(self.workers):
+            with w.lock:
+                keys = sorted(w.running)
+                jobs = w.jobs | {k[0] for k in keys}
+                w.jobs = set()
+                if keys:
+                    self._withheld.add(w.index)
+            doomed.append((w, keys, jobs))
+        n = sum(len(keys) for _, keys, _ in doomed)
+        log.error("%s: cancelling %d task%s", why, n, "" if n == 1 else "s")
+        for w, keys, jobs in doomed:
+            try:
+                for job_id in sorted(jobs):
+                    w.send(("release", job_id))  # cancels its tasks, drops its partitions
+            except OSError:
+                continue  # the worker is gone; its watcher replaces it
+            for key in keys:
+                self._watch_cancellation(w, key)
 
     # -- commands ------------------------------------------------------------
     def deploy(self, slot_index: int, key: tuple[str, str, int, int], descriptor: bytes) -> None:
@@ -267,8 +437,12 @@ class TaskManager:
         w = self.workers[slot_index]
         if w.kill_reason or w.proc.poll() is not None:
             raise BrokenPipeError(f"slot worker {slot_index} has exited")
+        if slot_index in self._withheld:
+            raise ConnectionRefusedError(f"slot {slot_index} is not offered: the tasks of a "
+                                         f"lost JobManager are still being cancelled there")
         with w.lock:
             w.running.add(key)
+            w.jobs.add(key[0])
         try:
             w.send(("deploy", descriptor))
         except OSError:
@@ -291,6 +465,8 @@ class TaskManager:
     def release(self, job_id: str) -> None:
         """The job ended: drop its tasks and partitions in every slot."""
         for w in list(self.workers):
+            with w.lock:
+                w.jobs.discard(job_id)
             try:
                 w.send(("release", job_id))
             except OSError:
@@ -364,6 +540,8 @@ class _Servicer(taskmanager_pb2_grpc.TaskManagerServiceServicer):
             self.tm.deploy(request.slot_index,
                            (ex.job_id, ex.vertex_id, ex.subtask_index, ex.attempt),
                            request.descriptor)
+        except ConnectionRefusedError as exc:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         except OSError:
             context.abort(grpc.StatusCode.UNAVAILABLE,
                           f"the worker of slot {request.slot_index} is being replaced")

@@ -54,7 +54,10 @@ class WorkerServices:
 
     def __init__(self, jm_address: str, tm_id: str) -> None:
         self.tm_id = tm_id
-        self._channel = grpc.insecure_channel(jm_address, options=channel_options())
+        # Reports are retried for a few seconds only: reconnect at least every
+        # second, so a restarted JobManager is reached in time.
+        self._channel = grpc.insecure_channel(
+            jm_address, options=[*channel_options(), ("grpc.max_reconnect_backoff_ms", 1000)])
         self.jm = jobmanager_pb2_grpc.JobManagerServiceStub(self._channel)
 
     def report(self, tdd: TaskDeploymentDescriptor, state: str, error: str, tb: str,

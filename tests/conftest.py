@@ -101,6 +101,34 @@ class ProcessCluster:
         self.client = ClusterClient(self.address)
         return self.address
 
+    def restart_jobmanager(self, *dynamic: str) -> str:
+        """Start a new JobManager on the port of the (dead) previous one.
+
+        The previous JobManager's log is kept as ``jobmanager-<n>.log``.
+        """
+        old = self.procs.get("jobmanager")
+        if old is None or old.poll() is None:
+            raise RuntimeError("restart_jobmanager needs the previous JobManager to be dead")
+        port = self.address.rsplit(":", 1)[1]
+        old_log = self.tmp / "jobmanager.log"
+        if old_log.exists():
+            kept = self.tmp / f"jobmanager-{sum(p.name.startswith('jobmanager-') for p in self._logs) + 1}.log"
+            old_log.rename(kept)
+            self._logs.append(kept)
+        ready = self.tmp / "jm.ready"
+        ready.unlink(missing_ok=True)
+        args = ["jobmanager", "--port", port, "--ready-file", str(ready)]
+        for d in (*self.extra, *dynamic):
+            args += ["-D", d]
+        if self._logs.count(old_log):
+            self._logs.remove(old_log)
+        proc = self._spawn("jobmanager", args)
+        self.address = self._await_file(ready, proc, "JobManager")
+        if self.client is not None:
+            self.client.close()
+        self.client = ClusterClient(self.address)
+        return self.address
+
     def start_taskmanager(self, name: str, slots: int = 1, *dynamic: str) -> str:
         ready = self.tmp / f"{name}.ready"
         args = ["taskmanager", "--jobmanager", self.address, "--slots", str(slots),
