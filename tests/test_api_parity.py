@@ -26,6 +26,7 @@ from flink_py.common import (
     Types,
 )
 from flink_py.datastream import (
+    KeyedProcessFunction,
     MapFunction,
     OutputTag,
     ProcessFunction,
@@ -428,3 +429,28 @@ def test_watermark_alignment_and_execution_config_restart_strategy_are_accepted(
     assert sorted(ds.execute_and_collect()) == [1, 2, 3]
     with pytest.raises(ValueError, match="drift"):
         WatermarkStrategy.no_watermarks().with_watermark_alignment("g", Duration.of_millis(-1))
+
+
+class _LaterTimer(KeyedProcessFunction):
+    def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Any:
+        timers = ctx.timer_service()
+        timers.register_processing_time_timer(timers.current_processing_time() + 3_600_000)
+
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Any:
+        yield "timer", ctx.get_current_key()
+
+
+def test_batch_mode_fires_processing_time_timers_at_the_end_of_input() -> None:
+    """Flink's BATCH time service: processing-time timers do not wait for the clock; they
+    fire (after the event-time ones) once the key's input has ended."""
+    from flink_py.datastream.window import TumblingProcessingTimeWindows
+
+    env = _env(1)
+    env.set_runtime_mode(RuntimeExecutionMode.BATCH)
+    ds = env.from_collection([("a", 1), ("b", 2), ("a", 3)],
+                             type_info=Types.TUPLE([Types.STRING(), Types.INT()]))
+    assert sorted(ds.key_by(lambda v: v[0]).process(_LaterTimer()).execute_and_collect()) \
+        == [("timer", "a"), ("timer", "b")]
+    windows = ds.key_by(lambda v: v[0]).window(TumblingProcessingTimeWindows.of(Time.hours(1)))
+    assert sorted(windows.reduce(lambda a, b: (a[0], a[1] + b[1])).execute_and_collect()) \
+        == [("a", 4), ("b", 2)]

@@ -70,7 +70,7 @@ class AbstractKeyedOperator(StreamOperator):
     def open(self) -> None:
         self.backend = self.create_keyed_state_backend()
         self.timer_service = InternalTimerService(self.backend, self.ctx.processing_time_service,
-                                                  self)
+                                                  self, batch=self.ctx.runtime_mode == "BATCH")
         for fn in self._key_functions:
             fn.open(self.ctx.runtime_context())
         super().open()

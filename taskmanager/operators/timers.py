@@ -137,14 +137,18 @@ class InternalTimerService(TimerService):
         namespaced: the key context's current key is a ``(key, namespace)``
             pair (a window operator's key and window); timers are scoped by
             both and the target is called back with the pair.
+        batch: BATCH execution (Flink's BatchExecutionInternalTimeService):
+            processing-time timers do not follow the clock; they fire after
+            the event-time timers once the input has ended.
     """
 
     def __init__(self, key_context: Any, processing_time_service: ProcessingTimeService | None,
-                 target: TimerTarget, namespaced: bool = False) -> None:
+                 target: TimerTarget, namespaced: bool = False, batch: bool = False) -> None:
         self._keys = key_context
         self._pts = processing_time_service
         self._target = target
         self.namespaced = namespaced
+        self.batch = batch
         self._event = _TimerQueue()
         self._processing = _TimerQueue()
         self._scheduled: set[int] = set()
@@ -170,6 +174,9 @@ class InternalTimerService(TimerService):
         self._processing.delete(int(timestamp), self._keys.current_key)
 
     def _add_processing_time_timer(self, timestamp: int, scope: Any) -> None:
+        if self.batch:
+            self._processing.add(timestamp, scope)  # fires at the end of input
+            return
         if self._pts is None:
             raise RuntimeError("processing-time timers need a running task")
         if self._processing.add(timestamp, scope) and timestamp not in self._scheduled:
@@ -216,8 +223,12 @@ class InternalTimerService(TimerService):
         while True:
             timer = queue.pop_due(watermark)
             if timer is None:
-                return
+                break
             target.on_event_time(*timer)
+        if self.batch and watermark >= LONG_MAX:  # the input ended: processing time too
+            processing = self._processing
+            while (timer := processing.pop_due(LONG_MAX)) is not None:
+                target.on_processing_time(*timer)
 
     def _on_processing_time(self, timestamp: int) -> None:
         self._scheduled.discard(timestamp)

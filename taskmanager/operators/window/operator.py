@@ -264,7 +264,8 @@ class WindowOperator(AbstractKeyedOperator):
         self.namespace = _Namespace()
         self.timer_service = InternalTimerService(self.namespace,
                                                   self.ctx.processing_time_service, self,
-                                                  namespaced=self.namespaced_timers)
+                                                  namespaced=self.namespaced_timers,
+                                                  batch=self.ctx.runtime_mode == "BATCH")
         backend = self.backend
         self._state_cache: dict[tuple[str, str, str], Any] = {}
         self.windows = NamespacedTable(backend, "_window_contents")
