@@ -14,6 +14,16 @@
    job's ``python.files`` (``env.add_python_file``) travel inside each pickle
    and are installed on the slot worker before the operator is loaded
    (``datastream._python_files``).
+4. **Operator IDs** (Flink's ``StreamGraphHasherV2``, :func:`stream_graph_hashes`):
+   an operator without ``uid()`` gets an ID that is a deterministic hash of
+   the topology -- its position in a breadth-first traversal from the
+   sources, its chainable outputs and its inputs' hashes -- so the same
+   program gets the same IDs in every submission and an unrelated program
+   gets other ones. State in checkpoints and savepoints is keyed by it
+   (``ChainedOperator.uid``): the user's ``uid()``, else ``set_uid_hash``,
+   else the generated hash. Chainability counts for the hash as if every
+   operator ran at the same parallelism, so rescaling (``-p``, or only some
+   operators) never changes an ID.
 
 :func:`execution_plan` renders the StreamGraph as Flink's JSON plan.
 """
@@ -24,7 +34,9 @@ import copy
 import dataclasses
 import json
 import os
+import struct
 import sys
+from collections import deque
 from typing import Any
 
 import cloudpickle
@@ -45,7 +57,8 @@ from flink_py.datastream._python_files import PythonFiles, ShipWith
 from flink_py.datastream._python_files import pack as pack_python_files
 from flink_py.datastream._transformation import Transformation
 
-__all__ = ["GraphError", "build_job_graph", "execution_plan"]
+__all__ = ["GraphError", "build_job_graph", "execution_plan", "murmur3_128",
+           "stream_graph_hashes"]
 
 
 class GraphError(ValueError):
@@ -71,6 +84,8 @@ class _Edge:
     partitioner_name: str
     side_tag: str | None
     type_info: Any
+    #: no partitioner was given: FORWARD at equal parallelism, else REBALANCE
+    defaulted: bool = False
 
 
 def _operator_label(t: Transformation) -> str:
@@ -156,6 +171,7 @@ def _build_stream_graph(sinks: list[Transformation], config: Any, env_parallelis
         node = _Node(t, p, max_p, group)
         nodes[t.id] = node
         for up, idx, partitioner, pname, tag, type_info in ups:
+            defaulted = partitioner is None
             if partitioner is None:
                 if up.parallelism == p:
                     partitioner, pname = ForwardPartitioner(), "FORWARD"
@@ -171,7 +187,8 @@ def _build_stream_graph(sinks: list[Transformation], config: Any, env_parallelis
                 partitioner = copy.copy(partitioner)
                 if isinstance(partitioner, KeyGroupStreamPartitioner):
                     partitioner.configure(max_p)
-            edge = _Edge(up, node, idx, partitioner, pname or "FORWARD", tag, type_info)
+            edge = _Edge(up, node, idx, partitioner, pname or "FORWARD", tag, type_info,
+                         defaulted)
             up.outputs.append(edge)
             node.inputs.append(edge)
         order.append(node)
@@ -225,13 +242,10 @@ def build_job_graph(sinks: list[Transformation], job_name: str, config: Any,
         raise GraphError(str(exc)) from exc
 
     def chainable(e: _Edge) -> bool:
-        up, down = e.source, e.target
-        return (chaining_enabled and len(down.inputs) == 1 and e.partitioner_name == "FORWARD"
-                and e.side_tag is None and up.parallelism == down.parallelism
-                and up.group == down.group and up.t.chaining != "NEVER"
-                and down.t.chaining is None and down.t.kind != "source"
-                and getattr(down.t.operator, "chaining_strategy", "ALWAYS") == "ALWAYS")
+        return (_chain_compatible(e, chaining_enabled) and e.partitioner_name == "FORWARD"
+                and e.source.parallelism == e.target.parallelism)
 
+    operator_ids = _operator_ids(order, chaining_enabled)
     _register_job_modules()
     job_id = new_id()
     vertex_of: dict[int, tuple[JobVertex, int]] = {}
@@ -252,7 +266,8 @@ def build_job_graph(sinks: list[Transformation], job_name: str, config: Any,
                 node_id=n.t.id, name=name,
                 operator=_dumps(n.t.operator, f"the function of operator {_operator_label(n.t)}",
                                 files),
-                output_type=n.t.output_type, uid=n.t.uid, uid_hash=n.t.uid_hash))
+                output_type=n.t.output_type, uid=operator_ids[n.t.id], uid_hash=n.t.uid_hash,
+                kind=_operator_kind(n.t.operator)))
             stack += [e.target for e in n.outputs if chainable(e)]
         vertex.name = " -> ".join(op.name for op in vertex.operators)
         vertices.append(vertex)
@@ -285,3 +300,139 @@ def build_job_graph(sinks: list[Transformation], job_name: str, config: Any,
 def _tag_type(t: Transformation, tag: str) -> Any:
     types = getattr(t.operator, "side_output_types", {}) or {}
     return types.get(tag)
+
+
+# -- operator IDs (Flink's StreamGraphHasherV2) ----------------------------------------------
+_M64 = (1 << 64) - 1
+_C1, _C2 = 0x87C37B91114253D5, 0x4CF5AD432745937F
+
+
+def _rotl(x: int, r: int) -> int:
+    return ((x << r) | (x >> (64 - r))) & _M64
+
+
+def _fmix(k: int) -> int:
+    k ^= k >> 33
+    k = (k * 0xFF51AFD7ED558CCD) & _M64
+    k ^= k >> 33
+    k = (k * 0xC4CEB9FE1A85EC53) & _M64
+    return k ^ (k >> 33)
+
+
+def murmur3_128(data: bytes, seed: int = 0) -> bytes:
+    """MurmurHash3 x64 128 (Guava's ``Hashing.murmur3_128(seed)``, ``asBytes()``)."""
+    h1 = h2 = seed & _M64
+    n = len(data)
+    end = n - n % 16
+    for i in range(0, end, 16):
+        k1, k2 = struct.unpack_from("<QQ", data, i)
+        h1 ^= (_rotl((k1 * _C1) & _M64, 31) * _C2) & _M64
+        h1 = ((_rotl(h1, 27) + h2) * 5 + 0x52DCE729) & _M64
+        h2 ^= (_rotl((k2 * _C2) & _M64, 33) * _C1) & _M64
+        h2 = ((_rotl(h2, 31) + h1) * 5 + 0x38495AB5) & _M64
+    tail = data[end:]
+    if len(tail) > 8:
+        h2 ^= (_rotl((int.from_bytes(tail[8:], "little") * _C2) & _M64, 33) * _C1) & _M64
+    if tail:
+        h1 ^= (_rotl((int.from_bytes(tail[:8], "little") * _C1) & _M64, 31) * _C2) & _M64
+    h1 ^= n
+    h2 ^= n
+    h1 = (h1 + h2) & _M64
+    h2 = (h2 + h1) & _M64
+    h1, h2 = _fmix(h1), _fmix(h2)
+    h1 = (h1 + h2) & _M64
+    h2 = (h2 + h1) & _M64
+    return struct.pack("<QQ", h1, h2)
+
+
+def _chain_compatible(e: _Edge, chaining_enabled: bool) -> bool:
+    """Everything of chainability except the partitioner and the parallelisms."""
+    up, down = e.source, e.target
+    return (chaining_enabled and len(down.inputs) == 1 and e.side_tag is None
+            and up.group == down.group and up.t.chaining != "NEVER"
+            and down.t.chaining is None and down.t.kind != "source"
+            and getattr(down.t.operator, "chaining_strategy", "ALWAYS") == "ALWAYS")
+
+
+def _hash_chainable(e: _Edge, chaining_enabled: bool) -> bool:
+    """Chainable for the hash: as if both sides had the same parallelism (a defaulted
+    partitioner is then FORWARD), so rescaling leaves the IDs alone."""
+    return _chain_compatible(e, chaining_enabled) and (
+        e.partitioner_name == "FORWARD" or e.defaulted)
+
+
+def stream_graph_hashes(order: list[_Node], chaining_enabled: bool) -> dict[int, bytes]:
+    """Flink's ``StreamGraphHasherV2``: a 16-byte hash per node (by transformation id).
+
+    Breadth-first from the sources (in creation order); a node is hashed once all its
+    inputs are. With ``uid()``: murmur3_128 of the uid. Else murmur3_128 of its
+    traversal position (an int, once plus once per chainable output), then mixed
+    with every input's hash (``h[i] = h[i] * 37 ^ input[i]``).
+
+    Raises:
+        GraphError: two operators have the same ``uid()``.
+    """
+    hashes: dict[int, bytes] = {}
+    sources = sorted((n for n in order if not n.inputs), key=lambda n: n.t.id)
+    visited = {n.t.id for n in sources}
+    remaining = deque(sources)
+    while remaining:
+        node = remaining.popleft()
+        t = node.t
+        if t.uid:
+            h = murmur3_128(t.uid.encode("utf-8"))
+            if h in hashes.values():
+                msg = (f"Hash collision on user-specified ID \"{t.uid}\". Most likely cause "
+                       "is a non-unique ID. Please check that all IDs specified via "
+                       "`uid(String)` are unique.")
+                raise GraphError(msg)
+        elif all(e.source.t.id in hashes for e in node.inputs):
+            position = struct.pack("<i", len(hashes))
+            chained = sum(1 for e in node.outputs if _hash_chainable(e, chaining_enabled))
+            h = murmur3_128(position * (1 + chained))
+            for e in node.inputs:
+                other = hashes[e.source.t.id]
+                h = bytes(((a * 37) ^ b) & 0xFF for a, b in zip(h, other))
+        else:
+            visited.discard(t.id)  # queued again once its other inputs are hashed
+            continue
+        hashes[t.id] = h
+        for e in node.outputs:
+            if e.target.t.id not in visited:
+                visited.add(e.target.t.id)
+                remaining.append(e.target)
+    return hashes
+
+
+def _operator_ids(order: list[_Node], chaining_enabled: bool) -> dict[int, str]:
+    """The state key of every node: its uid, else its ``set_uid_hash``, else its hash.
+
+    Raises:
+        GraphError: two operators would share an ID.
+    """
+    hashes = stream_graph_hashes(order, chaining_enabled)
+    ids: dict[int, str] = {}
+    owner: dict[str, _Node] = {}
+    for node in order:
+        t = node.t
+        if not t.uid and not t.uid_hash and t.id not in hashes:
+            raise GraphError(f"Cannot generate an operator ID for {_operator_label(t)}: it is "
+                             "not reachable from a source")
+        op_id = t.uid or (t.uid_hash.lower() if t.uid_hash else hashes[t.id].hex())
+        if op_id in owner:
+            msg = (f"Operators {_operator_label(owner[op_id].t)} and {_operator_label(t)} "
+                   f"have the same operator ID {op_id} (uid / set_uid_hash): operator IDs "
+                   "must be unique within a job")
+            raise GraphError(msg)
+        owner[op_id] = node
+        ids[t.id] = op_id
+    return ids
+
+
+def _operator_kind(operator: Any) -> str:
+    """What state an operator writes: its class, with its source or sink class."""
+    kind = type(operator).__name__
+    inner = getattr(operator, "source", None) or getattr(operator, "sink", None)
+    if inner is None and kind == "SourceFunctionOperator":
+        inner = getattr(operator, "func", None)
+    return f"{kind}[{type(inner).__name__}]" if inner is not None else kind

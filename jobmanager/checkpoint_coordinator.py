@@ -33,12 +33,17 @@ too. With the option off, no checkpoint is triggered once a task finished
 The ``operators`` document of a completed checkpoint (and of ``_metadata``)::
 
     {operator key: {"vertex": vertex id, "parallelism": p, "max_parallelism": m,
+                    "kind": the operator's kind (``ChainedOperator.kind``), if known,
                     "subtasks": {"<i>": {"keyed": handle JSON or None,
                                          "state": path or None,
                                          "finished": true (only when finished)}},
                     "fully_finished": true (only when every subtask finished)}}
 
-where the operator key is the operator's uid, else ``node-<stream node id>``.
+where the operator key is the operator's ID (Flink's OperatorID): its ``uid()``,
+else its ``set_uid_hash``, else the hash of its place in the topology that the
+client generated (``client.graph.stream_graph_hashes``); all of them travel as
+``ChainedOperator.uid``. A restore maps state by that key (:func:`unmapped_state`)
+and refuses state written by another kind of operator (:func:`mismatched_kinds`).
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ __all__ = [
     "StateMappingError",
     "TriggerCheckpoint",
     "finished_on_restore",
+    "mismatched_kinds",
     "operator_key",
     "restore_assignment",
     "unmapped_state",
@@ -71,7 +77,12 @@ TaskId = tuple[str, int]
 
 
 def operator_key(uid: str | None, node_id: int) -> str:
-    """The key of one operator's state in a checkpoint: its uid, else its node id."""
+    """The key of one operator's state in a checkpoint: its operator ID.
+
+    ``uid`` is ``ChainedOperator.uid``: the user's uid, set_uid_hash or the generated
+    topology hash in every graph the client builds; ``node-<node_id>`` only serves
+    hand-built graphs without one.
+    """
     return uid if uid else f"node-{node_id}"
 
 
@@ -121,6 +132,51 @@ def unmapped_state(snapshot_ops: dict[str, Any], operators: dict[str, list[tuple
                 f"Failed to rollback to checkpoint/savepoint {path}. The max parallelism "
                 f"{known[key]} of operator {key} differs from the max parallelism {old_max} "
                 "of its keyed state (the max parallelism of a keyed operator cannot change).")
+    return skipped
+
+
+def _carries_restore(entry: dict[str, Any]) -> bool:
+    """The entry would change the restored operator: state, or finished subtasks."""
+    return _has_state(entry) or bool(entry.get("fully_finished")) or any(
+        s.get("finished") for s in entry.get("subtasks", {}).values())
+
+
+def mismatched_kinds(snapshot_ops: dict[str, Any], kinds: dict[str, str],
+                     names: dict[str, str], path: str, allow_non_restored: bool
+                     ) -> list[str]:
+    """Check that state mapped to an operator was written by the same kind of operator.
+
+    Operators without a uid get their ID from their place in the topology, so two
+    programs of the same shape share IDs; a source's splits restored into another
+    source (or a sink's state into another sink) would break it. Entries without a
+    recorded kind (or operators without one) are not checked.
+
+    Args:
+        snapshot_ops: the ``operators`` document of the snapshot.
+        kinds: operator key -> the job's operator kind.
+        names: operator key -> the job's operator name (for the error).
+        path: the snapshot's path (named in errors).
+        allow_non_restored: skip such state like state without an operator.
+
+    Returns:
+        The keys whose state is skipped (only with ``allow_non_restored``).
+
+    Raises:
+        StateMappingError: naming the first such operator (unless allowed).
+    """
+    skipped = []
+    for key, entry in sorted(snapshot_ops.items()):
+        old, new = entry.get("kind"), kinds.get(key)
+        if not old or not new or old == new or not _carries_restore(entry):
+            continue
+        if not allow_non_restored:
+            raise StateMappingError(
+                f"Failed to rollback to checkpoint/savepoint {path}. Cannot map "
+                f"checkpoint/savepoint state for operator {key} to operator "
+                f"'{names.get(key, key)}' of the new program: the state was written by a "
+                f"{old}, the new operator is a {new}. Give the operators distinct uids, or "
+                "set the --allowNonRestoredState option on the CLI to skip this state.")
+        skipped.append(key)
     return skipped
 
 
@@ -298,15 +354,18 @@ class CheckpointCoordinator:
         now: current time (seconds).
         upstream: per task, the tasks feeding it (default: every non-source task is
             fed by every source).
+        kinds: operator key -> operator kind, recorded with the state (restores check it).
     """
 
     def __init__(self, config: CheckpointConfigValues, tasks: list[TaskId],
                  sources: list[TaskId], operators: dict[str, list[tuple[str, int, int]]],
-                 now: float, upstream: dict[TaskId, set[TaskId]] | None = None) -> None:
+                 now: float, upstream: dict[TaskId, set[TaskId]] | None = None,
+                 kinds: dict[str, str] | None = None) -> None:
         self.config = config
         self.tasks = tuple(tasks)
         self.sources = tuple(sources)
         self.operators = operators
+        self.kinds = dict(kinds or {})
         source_set = frozenset(sources)
         self.upstream: dict[TaskId, frozenset[TaskId]] = {
             t: frozenset((upstream or {}).get(t, ()) if upstream is not None
@@ -449,6 +508,8 @@ class CheckpointCoordinator:
             for key, parallelism, max_parallelism in ops:
                 operators[key] = {"vertex": vertex_id, "parallelism": parallelism,
                                   "max_parallelism": max_parallelism, "subtasks": {}}
+                if key in self.kinds:
+                    operators[key]["kind"] = self.kinds[key]
         for (vertex_id, subtask), doc in sorted(p.acks.items()):
             for key, op_state in doc.items():
                 entry = operators.setdefault(key, {"vertex": vertex_id, "subtasks": {}})

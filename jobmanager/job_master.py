@@ -42,7 +42,9 @@ from flink_py.jobmanager.checkpoint_coordinator import (
     NotifyCheckpoint,
     SavepointOptions,
     TriggerCheckpoint,
+    mismatched_kinds,
     operator_key,
+    unmapped_state,
 )
 from flink_py.jobmanager.resource_manager import SlotRecord
 from flink_py.jobmanager.restart_strategy import restart_strategy_from_config
@@ -191,16 +193,18 @@ class JobMaster:
             graph.config["execution.checkpointing.dir"] = cp.directory
             ops = {v.id: [(operator_key(o.uid, o.node_id), v.parallelism, v.max_parallelism)
                           for o in v.operators] for v in graph.vertices}
+            kinds = {operator_key(o.uid, o.node_id): o.kind for v in graph.vertices
+                     for o in v.operators if getattr(o, "kind", None)}
             self.checkpoints = CheckpointCoordinator(
                 cp, [(v.id, i) for v in graph.vertices for i in range(v.parallelism)],
                 [(v.id, i) for v in graph.vertices if v.is_source for i in range(v.parallelism)],
-                ops, now, upstream=self._upstream_tasks())
+                ops, now, upstream=self._upstream_tasks(), kinds=kinds)
         # What the tasks see: whether they wait for a final checkpoint at the end of their
         # data (FLIP-147; only with periodic checkpoints in STREAMING mode).
         graph.config[cfg.CHECKPOINTING_AFTER_TASKS_FINISH.key] = (
             "true" if self.checkpoints is not None and cp.final_checkpoint else "false")
         if restore is not None and self.checkpoints is not None:
-            self.checkpoints.restore_from_snapshot(restore)
+            self.checkpoints.restore_from_snapshot(self._mapped_restore(restore))
         #: id of the savepoint the job stops with (stop-with-savepoint in flight)
         self.stopping_with: int | None = None
         self.restart_strategy = restart_strategy_from_config(self.config, cp.enabled)
@@ -215,6 +219,27 @@ class JobMaster:
             for i in range(v.parallelism):
                 self.executions[(v.id, i)] = Execution(v.id, v.name, i)
         self.slots: list[SlotRecord] = []
+
+    def _mapped_restore(self, restore: CompletedCheckpoint) -> CompletedCheckpoint:
+        """The snapshot (``run -s``) checked against the job's operators (Flink's
+        operator-ID mapping): state of no operator, or of another kind of operator,
+        fails the submission unless ``allowNonRestoredState``; then it is left out.
+
+        Raises:
+            StateMappingError: (a ValueError) naming the snapshot and the operator.
+        """
+        assert self.checkpoints is not None
+        allow = bool(self.config.get(cfg.STATE_RECOVERY_IGNORE_UNCLAIMED))
+        path = restore.path or "(snapshot)"
+        unmapped_state(restore.operators, self.checkpoints.operators, path, allow)
+        names = {operator_key(o.uid, o.node_id): o.name for v in self.graph.vertices
+                 for o in v.operators}
+        skipped = mismatched_kinds(restore.operators, self.checkpoints.kinds, names, path,
+                                   allow)
+        if not skipped:
+            return restore
+        return dataclasses.replace(restore, operators={
+            k: e for k, e in restore.operators.items() if k not in skipped})
 
     # -- queries -------------------------------------------------------------
     @property

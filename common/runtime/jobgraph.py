@@ -42,8 +42,16 @@ class ChainedOperator:
         output_type: the declared TypeInformation of its output, or None.
         chained_outputs: indices (within the vertex) of the operators that
             consume this operator's main output inside the same chain.
-        uid: the user-given uid, or None.
+        uid: the operator ID its state is keyed by in checkpoints and savepoints
+            (Flink's OperatorID): the user's ``uid()``, else its ``set_uid_hash``,
+            else the hash the client generated from the topology
+            (``client.graph.stream_graph_hashes``). None only in hand-built graphs
+            (keyed ``node-<node_id>``; see ``checkpoint_coordinator.operator_key``).
         uid_hash: the user-given operator id hash (``set_uid_hash``), or None.
+        kind: what kind of state the operator writes -- its runtime class, with the
+            source or sink class (``SourceReaderOperator[NumberSequenceSource]``);
+            recorded with its state, so a restore into a different kind of operator
+            fails naming it. None: not checked.
     """
 
     node_id: int
@@ -53,6 +61,7 @@ class ChainedOperator:
     chained_outputs: list[int] = dataclasses.field(default_factory=list)
     uid: str | None = None
     uid_hash: str | None = None
+    kind: str | None = None
 
 
 @dataclasses.dataclass
