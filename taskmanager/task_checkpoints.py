@@ -1,6 +1,7 @@
 """A task's part of a checkpoint: snapshot, upload, notify, restore (Flink §6.2, §7.2).
 
-Per operator of the chain (keyed by its uid, else ``node-<id>``; see
+Per operator of the chain (keyed by its operator ID: the uid, else the
+``set_uid_hash`` value, else the topology hash the client computed; see
 ``jobmanager.checkpoint_coordinator.operator_key``):
 
 * keyed state -- the operator's keyed backend snapshots itself

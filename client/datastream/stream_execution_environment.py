@@ -330,7 +330,7 @@ class StreamExecutionEnvironment:
         load (a ``.py`` file: its directory; a directory: itself; a ``.zip``:
         its contents; ``.whl``/``.egg``: the archive).
         """
-        old = self._job_config.get("python.files")
+        old = self._config.get("python.files")  # the job's, else `run -pyfs`
         self._job_config["python.files"] = (f"{file_path}{_FILE_DELIMITER}{old}" if old
                                             else str(file_path))
 
