@@ -81,19 +81,27 @@ def same_functions_loop(path: str, batch: int = 4096) -> float:
 
 
 def flink_run(path: str, parallelism: int, slots: int, taskmanagers: int,
-              config: FlinkConfig) -> float:
-    """Seconds from ``execute()`` to the finished job on a fresh embedded cluster."""
+              config: FlinkConfig, shuffle: bool = True) -> float:
+    """Seconds from ``execute()`` to the finished job on a fresh embedded cluster.
+
+    With ``shuffle=False`` the job stops before ``key_by``: the split/pair chain
+    plus a filter, no exchange between subtasks -- what slots give without the
+    cost of shipping half the records to the other process.
+    """
     with LocalCluster(config, slots=slots, taskmanagers=taskmanagers) as cluster:
         set_context(ClientContext(config=config, jobmanager=cluster.address))
         try:
             env = StreamExecutionEnvironment.get_execution_environment()
             env.set_parallelism(parallelism)
-            (env.read_text_file(path)
-             .flat_map(lambda line: line.split(), output_type=Types.STRING())
-             .map(lambda w: (w, 1), output_type=Types.TUPLE([Types.STRING(), Types.INT()]))
-             .key_by(lambda t: t[0])
-             .reduce(lambda a, b: (a[0], a[1] + b[1]))
-             .sink_to(DiscardingSink()))
+            pairs = (env.read_text_file(path)
+                     .flat_map(lambda line: line.split(), output_type=Types.STRING())
+                     .map(lambda w: (w, 1),
+                          output_type=Types.TUPLE([Types.STRING(), Types.INT()])))
+            if shuffle:
+                pairs.key_by(lambda t: t[0]).reduce(lambda a, b: (a[0], a[1] + b[1])) \
+                    .sink_to(DiscardingSink())
+            else:
+                pairs.filter(lambda t: t[1] > 0).sink_to(DiscardingSink())
             start = time.perf_counter()
             env.execute("bench-wordcount")
             return time.perf_counter() - start
@@ -139,7 +147,20 @@ def main() -> None:
 
     print(f"medians over {args.repeat} rounds: p1 ratio {statistics.median(p1_runs):.3f} "
           f"(bar 0.25); p2 on 2 TMs {scaling('p=2, 2 TMs x 1 slot'):.2f}x p1 (bar 1.6); "
-          f"p2 on 1 TM {scaling('p=2, 1 TM x 2 slots'):.2f}x p1 (bar 1.6)")
+          f"p2 on 1 TM {scaling('p=2, 1 TM x 2 slots'):.2f}x p1 (bar 1.6)", flush=True)
+    # The same chain without key_by: what two slots give when no record crosses processes.
+    chain: dict[str, list[float]] = {name: [] for name, *_ in runs}
+    with tempfile.TemporaryDirectory(prefix="flink-py-bench-") as tmp:
+        path = os.path.join(tmp, "lines.txt")
+        words = write_lines(path, args.lines)
+        for _ in range(args.repeat):
+            for name, p, slots, tms in runs:
+                chain[name].append(words / flink_run(path, p, slots, tms, config, shuffle=False))
+    p1_chain = chain["p=1, 1 TM x 1 slot"]
+    print("without the shuffle (split, pair, filter; no key_by): "
+          f"p1 {statistics.median(p1_chain) / 1e6:.2f} M words/s; "
+          + "; ".join(f"{name} {statistics.median(r / b for r, b in zip(chain[name], p1_chain)):.2f}x"
+                      for name, *_ in runs[1:]))
 
 
 if __name__ == "__main__":

@@ -52,3 +52,17 @@ def test_taskmanager_loss_recovery_bench_reports_its_timings() -> None:
     assert set(times) == {"a", "a'", "b", "c"}, out
     assert 0 <= times["a"] <= times["b"] <= times["c"], out
     assert times["b"] < 2 + 5, out  # the target: under heartbeat.timeout + 5 s
+
+
+@pytest.mark.slow
+def test_wordcount_bench_reports_ratios_and_scaling() -> None:
+    proc = subprocess.run([sys.executable, str(REPO / "bench" / "wordcount.py"), "--lines", "2000",
+                           "--repeat", "1"], cwd=REPO, capture_output=True, check=False,
+                          text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert len(re.findall(r"M words/s\s+plain loop\s+[\d.]+ M words/s\s+ratio \d+\.\d+", out)) == 3
+    assert re.search(r"medians over 1 rounds: p1 ratio \d\.\d+ \(bar 0\.25\); p2 on 2 TMs "
+                     r"\d+\.\d+x p1 \(bar 1\.6\); p2 on 1 TM \d+\.\d+x p1 \(bar 1\.6\)", out), out
+    assert re.search(r"without the shuffle .*: p1 [\d.]+ M words/s; p=2, 2 TMs x 1 slot "
+                     r"[\d.]+x; p=2, 1 TM x 2 slots [\d.]+x", out), out
