@@ -12,7 +12,8 @@ Reports events/s of both (best of ``--repeat``) and their ratio.
 ``--sliding`` also times a 60 s / 1 s sliding window against a 60 s
 tumbling window on the same input, for a count (``aggregate``) and a sum
 (``reduce``), best of ``--repeat`` each. Both run on panes
-(``taskmanager.operators.window.panes``): each element is added once, to
+(``taskmanager.operators.window.panes``; jobs opt in for sliding windows with
+``execution.window.sliding-panes``): each element is added once, to
 its 1 s pane, and a firing window combines its panes — where Flink adds
 every element to size/slide = 60 windows. ``--general`` adds the general
 (element-duplicating) operator on the sliding window, for comparison (slow).
@@ -86,10 +87,11 @@ def run_operator(assigner: Any, batches: list[tuple[list[Any], list[int]]],
     """Seconds to push every batch (and watermark) through a fresh window operator.
 
     ``contents``: AggregateContents(Count()) by default; ``general``: the
-    general WindowOperator instead of the one jobs get (``window_operator``).
+    general WindowOperator instead of the pane operator (sliding windows included).
     """
     contents = contents if contents is not None else AggregateContents(Count())
-    op = (WindowOperator if general else window_operator)(_key, assigner, None, contents)
+    op = (WindowOperator(_key, assigner, None, contents) if general
+          else window_operator(_key, assigner, None, contents, sliding_panes=True))
     ctx = OperatorContext("bench", "Window", 0, 1, 128, 0, "bench", {},
                           processing_time_service=ProcessingTimeService())
     sink = _Sink()
