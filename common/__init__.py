@@ -4,6 +4,7 @@ from flink_py.common.configuration import Configuration
 from flink_py.common.execution_config import ExecutionConfig
 from flink_py.common.restart_strategy import RestartStrategies, RestartStrategyConfiguration
 from flink_py.common.serialization import Encoder
+from flink_py.common.serializer import TypeSerializer
 from flink_py.common.time import Duration, Instant, Time
 from flink_py.common.typeinfo import TypeInformation, Types
 from flink_py.common.types import Row, RowKind
@@ -17,5 +18,5 @@ from flink_py.common.watermark_strategy import (
 
 __all__ = ["Configuration", "Duration", "Encoder", "ExecutionConfig", "Instant",
            "RestartStrategies", "RestartStrategyConfiguration", "Row", "RowKind", "Time",
-           "TimestampAssigner", "TypeInformation", "Types", "Watermark", "WatermarkGenerator",
+           "TimestampAssigner", "TypeInformation", "TypeSerializer", "Types", "Watermark", "WatermarkGenerator",
            "WatermarkOutput", "WatermarkStrategy"]

@@ -15,15 +15,25 @@ import pytest
 
 from flink_py.common import Time, Types, Watermark, WatermarkGenerator, WatermarkStrategy
 from flink_py.datastream import AggregateFunction, OutputTag, StreamExecutionEnvironment
+from flink_py.common.serializer import TypeSerializer
 from flink_py.datastream.window import (
     AllWindowFunction,
     CountEvictor,
     CountTrigger,
+    CountWindow,
+    CountWindowSerializer,
     EventTimeSessionWindows,
+    EventTimeTrigger,
+    GlobalWindow,
     GlobalWindows,
+    GlobalWindowSerializer,
     ProcessWindowFunction,
     SlidingEventTimeWindows,
+    TimeWindow,
+    TimeWindowSerializer,
     TumblingEventTimeWindows,
+    WindowAssigner,
+    WindowFunction,
 )
 from tests.api_support import by_value, cluster_env, session_cluster  # noqa: F401 - fixtures
 from tests.api_support import remote_environment, two_taskmanagers_cluster
@@ -304,3 +314,46 @@ def test_window_state_in_merging_windows_fails_as_in_flink(cluster_env: Any) -> 
     with pytest.raises(JobExecutionException,
                        match="Per-window state is not allowed when using merging windows"):
         list(sessions.execute_and_collect())
+
+
+class Collect(WindowFunction):
+    def apply(self, key: str, window: Any, inputs: Any) -> Any:
+        yield key, [e.action for e in inputs]
+
+
+class DocsTumblingAssigner(WindowAssigner):
+    """The custom assigner of PyFlink's windows docs: get_default_trigger takes ``env``."""
+
+    def assign_windows(self, element: Any, timestamp: int, context: Any) -> Any:
+        start = TimeWindow.get_window_start_with_offset(timestamp, 0, 5000)
+        return [TimeWindow(start, start + 5000)]
+
+    def get_default_trigger(self, env: Any) -> Any:
+        assert isinstance(env, StreamExecutionEnvironment)
+        return EventTimeTrigger()
+
+    def get_window_serializer(self) -> TypeSerializer:
+        return TimeWindowSerializer()
+
+    def is_event_time(self) -> bool:
+        return True
+
+
+def test_custom_assigner_written_for_pyflink(cluster_env: Any) -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    rows = [(1000, "u", "a"), (2000, "u", "b"), (6000, "u", "c")]
+    out = (_events(env, rows).key_by(lambda e: e.user_id).window(DocsTumblingAssigner())
+           .apply(Collect()).execute_and_collect())
+    assert list(out) == [("u", ["a", "b"]), ("u", ["c"])]
+
+
+@pytest.mark.parametrize(("serializer", "window"), [
+    (TimeWindowSerializer(), TimeWindow(-5, 1 << 40)), (CountWindowSerializer(), CountWindow(7)),
+    (GlobalWindowSerializer(), GlobalWindow.get())])
+def test_window_serializers_round_trip(serializer: TypeSerializer, window: Any) -> None:
+    import io
+
+    stream = io.BytesIO()
+    serializer.serialize(window, stream)
+    stream.seek(0)
+    assert serializer.deserialize(stream) == window

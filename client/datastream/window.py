@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import abc
 import enum
+import struct
 from collections.abc import Callable, Collection, Iterable
+from io import BytesIO
 from typing import Any, Generic, TypeVar
 
+from flink_py.common.serializer import TypeSerializer
 from flink_py.common.time import Duration
 from flink_py.datastream.functions import Function, KeyedStateStore, RuntimeContext
 from flink_py.datastream.state import ReducingState, ReducingStateDescriptor, StateDescriptor
@@ -31,6 +34,7 @@ __all__ = [
     "CountTrigger",
     "CountTumblingWindowAssigner",
     "CountWindow",
+    "CountWindowSerializer",
     "ContinuousEventTimeTrigger",
     "ContinuousProcessingTimeTrigger",
     "DynamicEventTimeSessionWindows",
@@ -39,6 +43,7 @@ __all__ = [
     "EventTimeTrigger",
     "Evictor",
     "GlobalWindow",
+    "GlobalWindowSerializer",
     "GlobalWindows",
     "MergingWindowAssigner",
     "NeverTrigger",
@@ -50,6 +55,7 @@ __all__ = [
     "SessionWindowTimeGapExtractor",
     "SlidingEventTimeWindows",
     "SlidingProcessingTimeWindows",
+    "TimeWindowSerializer",
     "TimeEvictor",
     "TimeWindow",
     "TimestampedValue",
@@ -215,6 +221,38 @@ class GlobalWindow(Window):
 
 
 _GLOBAL_WINDOW = GlobalWindow()
+
+
+class TimeWindowSerializer(TypeSerializer[TimeWindow]):
+    """A TimeWindow as two big-endian longs (start, end), as PyFlink writes it."""
+
+    def serialize(self, element: TimeWindow, stream: BytesIO) -> None:  # noqa: D102
+        stream.write(struct.pack(">qq", element.start, element.end))
+
+    def deserialize(self, stream: BytesIO) -> TimeWindow:  # noqa: D102
+        start, end = struct.unpack(">qq", stream.read(16))
+        return TimeWindow(start, end)
+
+
+class CountWindowSerializer(TypeSerializer[CountWindow]):
+    """A CountWindow as its id, one big-endian long."""
+
+    def serialize(self, element: CountWindow, stream: BytesIO) -> None:  # noqa: D102
+        stream.write(struct.pack(">q", element.id))
+
+    def deserialize(self, stream: BytesIO) -> CountWindow:  # noqa: D102
+        return CountWindow(struct.unpack(">q", stream.read(8))[0])
+
+
+class GlobalWindowSerializer(TypeSerializer[GlobalWindow]):
+    """The one GlobalWindow, as one zero byte."""
+
+    def serialize(self, element: GlobalWindow, stream: BytesIO) -> None:  # noqa: D102
+        stream.write(b"\x00")
+
+    def deserialize(self, stream: BytesIO) -> GlobalWindow:  # noqa: D102
+        stream.read(1)
+        return GlobalWindow.get()
 
 
 class TimestampedValue(Generic[T]):
@@ -780,8 +818,9 @@ class WindowAssigner(abc.ABC, Generic[T, W]):
     def get_default_trigger(self, env: Any = None) -> Trigger[T, W]:
         """The trigger used when none is set."""
 
-    def get_window_serializer(self) -> Any:
-        """Windows are pickled; kept for PyFlink compatibility."""
+    def get_window_serializer(self) -> TypeSerializer[W] | None:
+        """The serializer of this assigner's windows (PyFlink's API; flink-py pickles
+        windows, so it is never called for records)."""
         return None
 
     @abc.abstractmethod

@@ -115,7 +115,7 @@ class _Windowed:
 
         stream = self._keyed_stream
         trigger = self._trigger if self._trigger is not None else \
-            self._assigner.get_default_trigger()
+            self._assigner.get_default_trigger(self.get_execution_environment())
         sliding_panes = bool(stream._env._config.get(  # noqa: SLF001
             "execution.window.sliding-panes"))
         op = window_operator(stream._key_selector, self._assigner, trigger,  # noqa: SLF001

@@ -233,7 +233,7 @@ class WindowOperator(AbstractKeyedOperator):
         if not isinstance(assigner, WindowAssigner):
             raise TypeError(f"window() needs a WindowAssigner, got {assigner!r}")
         self.assigner = assigner
-        self.trigger = trigger if trigger is not None else assigner.get_default_trigger()
+        self.trigger = trigger if trigger is not None else assigner.get_default_trigger(None)
         self.merging = isinstance(assigner, MergingWindowAssigner)
         if self.merging and not self.trigger.can_merge():
             raise TypeError(f"A merging window assigner ({assigner!r}) cannot be used with a "
