@@ -763,6 +763,37 @@ def stop(jobmanager: str | None, savepoint_path: str | None, drain: bool, detach
         click.echo(f"Savepoint completed. Path: {_uri(path)}")
 
 
+@cli.command()
+@jobmanager_option
+@click.option("-full", "--full", "full", is_flag=True,
+              help="A full checkpoint (FULL instead of CONFIGURED): it references no file of "
+                   "an earlier checkpoint, even with incremental snapshots.")
+@conf_dir_option
+@dynamic_option
+@click.argument("job_id")
+def checkpoint(jobmanager: str | None, full: bool, conf_dir: str | None,
+               dynamic: tuple[str, ...], job_id: str) -> None:
+    """Trigger a checkpoint of JOB_ID and wait for it.
+
+    A regular checkpoint, written to <execution.checkpointing.dir>/<JOB_ID>/chk-<n>
+    (restore it with run -s); it also works with periodic checkpointing off, given
+    a checkpoint directory.
+    """
+    config = _config(conf_dir, dynamic)
+    with _client(config, jobmanager) as client:
+        click.echo(f"Triggering checkpoint for job {job_id}.")
+        click.echo("Waiting for response...")
+        try:
+            checkpoint_id, _ = client.trigger_checkpoint(job_id, full)
+        except KeyError:
+            _fail(f"Job {job_id} not found")
+        except (JobManagerUnreachable, ValueError) as exc:
+            _fail(str(exc))
+        kind = "FULL" if full else "CONFIGURED"
+        click.echo(f"Checkpoint({kind}) {checkpoint_id} for job {job_id} completed.")
+        click.echo("You can resume your program from this checkpoint with the run command.")
+
+
 #: How long a detached savepoint request is watched for an immediate refusal
 #: (unknown job, no directory, job not running); the JobManager goes on without us.
 _DETACHED_WATCH_S = 1.0

@@ -170,6 +170,21 @@ class ClusterClient:
                                               timeout_ms=int(timeout * 1000))
         return self._call("StopWithSavepoint", req, timeout=timeout + 30).path
 
+    def trigger_checkpoint(self, job_id: str, full: bool = False,
+                           timeout: float = 600.0) -> tuple[int, str]:
+        """Take a manual checkpoint of a running job (``full``: self-contained, even with
+        incremental snapshots); its id and ``chk-<n>`` directory (``run -s PATH`` restores it).
+
+        Raises:
+            KeyError: unknown job.
+            ValueError: job not running, no checkpoint directory, or the checkpoint failed
+                (declined, expired) or did not complete within ``timeout``.
+        """
+        req = jobmanager_pb2.CheckpointRequest(job_id=job_id, full=full,
+                                               timeout_ms=int(timeout * 1000))
+        resp = self._call("TriggerCheckpoint", req, timeout=timeout + 30)
+        return resp.checkpoint_id, resp.path
+
     def dispose_savepoint(self, path: str) -> None:
         """Delete a savepoint directory."""
         self._call("DisposeSavepoint", jobmanager_pb2.DisposeSavepointRequest(path=path))

@@ -7,7 +7,9 @@ state handles, JSON), asks the runtime to write ``chk-<n>/_metadata``
 (:class:`NotifyCheckpoint`). Declines, expiry and failed finalization abort
 the checkpoint (:class:`AbortCheckpoint`); more consecutive counted failures
 than ``execution.checkpointing.tolerable-failed-checkpoints`` fail the job
-(:class:`FailJobForCheckpoints`).
+(:class:`FailJobForCheckpoints`). Manual checkpoints (``flink checkpoint``,
+:meth:`CheckpointCoordinator.trigger_manual`) are regular checkpoints triggered
+on request, also with periodic checkpointing off; their outcome is recorded.
 
 Tasks are identified by ``(vertex id, subtask index)``; the job master maps
 them to TaskManagers. No I/O happens here.
@@ -386,6 +388,10 @@ class CheckpointCoordinator:
         self._last_completion: float | None = None
         #: savepoint id -> (path, error) once it completed or failed
         self.savepoint_results: dict[int, tuple[str, str]] = {}
+        #: manual checkpoints (``flink checkpoint``) in flight: id -> full (not CONFIGURED)
+        self.manual: dict[int, bool] = {}
+        #: manual checkpoint id -> (path, error) once it completed or failed
+        self.manual_results: dict[int, tuple[str, str]] = {}
         #: id of the checkpoint the running attempt was restored from (None: fresh start)
         self.restored_from: int | None = None
 
@@ -492,6 +498,21 @@ class CheckpointCoordinator:
         effects = self.trigger(now, options)
         return effects[0].checkpoint_id, effects
 
+    def trigger_manual(self, now: float, full: bool = False) -> tuple[int, list[Any]]:
+        """Start a manual checkpoint (``flink checkpoint``) now; its id and the effects.
+
+        It is a regular checkpoint -- same barriers, next id, retained, counted and
+        expired like a periodic one -- also when periodic checkpointing is off; its
+        outcome is kept in :attr:`manual_results`. ``full``: the runtime writes it
+        without references to files of earlier checkpoints (read back from
+        :attr:`manual` when finalizing). The caller checks the job's state and that
+        fewer than ``max-concurrent-checkpoints`` are pending.
+        """
+        effects = self.trigger(now)
+        cid = effects[0].checkpoint_id
+        self.manual[cid] = full
+        return cid, effects
+
     def on_ack(self, checkpoint_id: int, task: TaskId, state: dict[str, Any]) -> list[Any]:
         """A task acknowledged ``checkpoint_id`` with its operators' state handles."""
         p = self.pending.get(checkpoint_id)
@@ -545,6 +566,8 @@ class CheckpointCoordinator:
             self.savepoint_results[checkpoint_id] = (path, "")
             return [NotifyCheckpoint(checkpoint_id, self.tasks)] if p.savepoint.stop else []
         self.add_completed(CompletedCheckpoint(checkpoint_id, p.operators, path))
+        if self.manual.pop(checkpoint_id, None) is not None:
+            self.manual_results[checkpoint_id] = (path, "")
         self.awaiting_final -= p.final_for  # their final checkpoint completed
         self.num_completed += 1
         self.consecutive_failures = 0
@@ -587,6 +610,8 @@ class CheckpointCoordinator:
         for cid, p in self.pending.items():
             if p.savepoint is not None:
                 self.savepoint_results[cid] = ("", f"Savepoint {cid} was abandoned: {reason}")
+            if self.manual.pop(cid, None) is not None:
+                self.manual_results[cid] = ("", f"Checkpoint {cid} was abandoned: {reason}")
         self.pending.clear()
         self.finished.clear()  # every task is deployed again (finished ones as finished)
         self.awaiting_final.clear()
@@ -597,6 +622,8 @@ class CheckpointCoordinator:
         if p is not None and p.savepoint is not None:
             self.savepoint_results[checkpoint_id] = ("", reason)
             counted = False
+        if self.manual.pop(checkpoint_id, None) is not None:
+            self.manual_results[checkpoint_id] = ("", reason)
         self.num_failed += 1
         effects: list[Any] = [AbortCheckpoint(checkpoint_id, reason, self.tasks)]
         if counted:

@@ -10,6 +10,7 @@ small thread pool so no RPC is made while holding the lock).
 from __future__ import annotations
 
 import collections
+import copy
 import json
 import logging
 import pickle
@@ -21,13 +22,16 @@ from typing import Any
 
 import cloudpickle
 import grpc
+import pyarrow.fs as pafs
 
 from flink_py.common.runtime import config as cfg
 from flink_py.common.runtime.checkpoint_storage import (
+    METADATA_FILE,
     CheckpointCorruptError,
     CheckpointStorage,
     SharedStateRegistry,
     dispose_savepoint,
+    re_safe,
     read_snapshot,
     write_savepoint,
 )
@@ -35,6 +39,7 @@ from flink_py.common.runtime.config import FlinkConfig
 from flink_py.common.runtime.jobgraph import JobGraph, new_id
 from flink_py.common.runtime.rpc import channel_options, server_options
 from flink_py.jobmanager.checkpoint_coordinator import (
+    CheckpointCoordinator,
     CompletedCheckpoint,
     SavepointOptions,
     StateMappingError,
@@ -260,6 +265,66 @@ class JobManager:
             raise ValueError(f"Savepoint {cid} of job {job_id} failed: {error}")
         return path
 
+    # -- manual checkpoints ------------------------------------------------------------
+    def trigger_checkpoint(self, job_id: str, full: bool = False,
+                           timeout_s: float | None = None) -> tuple[int, str]:
+        """Take a manual checkpoint (``flink-py checkpoint``); its id and ``chk-<n>`` directory.
+
+        A regular checkpoint: the next checkpoint id, the same barriers, retained
+        (``num-retained``), counted and expired like a periodic one. It works with
+        periodic checkpointing off too, as in Flink, if ``execution.checkpointing.dir``
+        is set. While ``max-concurrent-checkpoints`` checkpoints are in flight it waits,
+        as a periodic one would. ``full``: the checkpoint references no file of an earlier
+        one (:func:`_self_contained`); the task snapshots are the configured ones.
+
+        Raises:
+            KeyError: unknown job.
+            ValueError: BATCH job, no checkpoint directory, the job is not running, or the
+                checkpoint failed (declined, expired, abandoned) or did not complete in time.
+        """
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._cond:
+            jm = self.jobs[job_id]
+            while True:
+                cp = _manual_checkpoint_coordinator(jm)
+                if len(cp.pending) < cp.config.max_concurrent:
+                    break
+                self._wait(deadline, f"Checkpoint of job {job_id} could not be triggered in "
+                                     f"time: {len(cp.pending)} checkpoint(s) in flight "
+                                     f"(execution.checkpointing.max-concurrent-checkpoints "
+                                     f"{cp.config.max_concurrent})")
+            now = time.time()
+            cid, effects = cp.trigger_manual(now, full)
+            effects = jm._checkpoint_effects(effects, now)  # noqa: SLF001
+            self._cond.notify_all()
+        log.info("Triggering %s checkpoint %d for job %s", "full" if full else "manual", cid,
+                 job_id)
+        self._run_effects(effects)
+        with self._cond:
+            while True:
+                result = cp.manual_results.pop(cid, None)
+                if result is not None:
+                    break
+                if jm.is_terminal:
+                    result = ("", f"the job reached {jm.state} before the checkpoint completed")
+                    break
+                self._wait(deadline, f"Checkpoint {cid} of job {job_id} did not complete in "
+                                     "time")
+        path, error = result
+        if error:
+            raise ValueError(f"Checkpoint {cid} of job {job_id} failed: {error}")
+        return cid, path.removesuffix("/" + METADATA_FILE)
+
+    def _wait(self, deadline: float | None, timeout_message: str) -> None:
+        """Wait for a state change (caller holds the lock); ValueError at the deadline or
+        when the JobManager stops."""
+        if self._stopped.is_set():
+            raise ValueError("the JobManager is shutting down")
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            raise ValueError(timeout_message)
+        self._cond.wait(0.5 if remaining is None else min(0.5, remaining))
+
     def cancel(self, job_id: str) -> None:
         """Cancel a job. Raises KeyError if unknown."""
         with self._cond:
@@ -337,8 +402,15 @@ class JobManager:
                     if registry.reference_count(f) == 0:
                         storage.delete_file(f)
             else:
-                path = storage.write_metadata(eff.checkpoint_id, eff.operators,
-                                              eff.shared_files)
+                with self._cond:
+                    full = bool(jm.checkpoints.manual.get(eff.checkpoint_id))
+                operators, listed = eff.operators, eff.shared_files
+                if full and eff.shared_files:
+                    operators, listed = _self_contained(storage, eff.checkpoint_id,
+                                                        eff.operators), ()
+                path = storage.write_metadata(eff.checkpoint_id, operators, listed)
+                # A full checkpoint's shared files stay registered to it all the same: the
+                # tasks' next incremental snapshots build on them.
                 registry.retain(eff.checkpoint_id, eff.shared_files,
                                 jm.checkpoints.config.num_retained)
         except Exception as exc:  # noqa: BLE001 - a failed write fails the checkpoint
@@ -554,6 +626,67 @@ class JobManager:
                 self._cond.wait(remaining)
 
 
+def _manual_checkpoint_coordinator(jm: JobMaster) -> CheckpointCoordinator:
+    """The coordinator of a job that can take a manual checkpoint now (caller holds the lock).
+
+    Raises:
+        ValueError: BATCH job, the job or some task not running (finished tasks are fine
+            where the job takes checkpoints after tasks finish), or no checkpoint directory
+            without periodic checkpointing.
+    """
+    cp = jm.checkpoints
+    if cp is None:
+        raise ValueError(f"Job {jm.job_id} runs in BATCH mode: it takes no checkpoints")
+    if jm.state != "RUNNING":
+        raise ValueError(f"Job {jm.job_id} is not running (state {jm.state}): a checkpoint "
+                         "needs a RUNNING job")
+    allowed = ("RUNNING", "FINISHED") if cp.config.final_checkpoint else ("RUNNING",)
+    states = [ex.state for ex in jm.executions.values()]
+    running = sum(1 for st in states if st == "RUNNING")
+    if not running or any(st not in allowed for st in states):
+        raise ValueError(f"Job {jm.job_id} is not running: {running} of {len(states)} tasks "
+                         "are RUNNING, a checkpoint needs every task RUNNING")
+    if not cp.config.enabled and not jm.config.get(cfg.CHECKPOINTING_DIR):
+        raise ValueError(
+            f"Checkpointing is not possible for job {jm.job_id}: periodic checkpointing is off "
+            "and no checkpoint directory is configured; set execution.checkpointing.dir "
+            "(e.g. -D execution.checkpointing.dir=file:///tmp/flink-checkpoints) for the job "
+            "or the cluster")
+    return cp
+
+
+def _self_contained(storage: CheckpointStorage, checkpoint_id: int,
+                    operators: dict[str, Any]) -> dict[str, Any]:
+    """``operators`` for a FULL checkpoint: every file a keyed handle shares with other
+    checkpoints (incremental RocksDB SSTs under ``shared/``) is copied next to the
+    handle's private files in ``chk-<n>/`` and referenced there, so the checkpoint
+    depends on no other one."""
+    ops = copy.deepcopy(operators)
+    chk = storage.checkpoint_path(checkpoint_id) + "/"
+    for key, entry in ops.items():
+        for sub, st in entry.get("subtasks", {}).items():
+            handle = st.get("keyed")
+            if not handle or not handle.get("shared"):
+                continue
+            private = dict(handle.get("private") or {})
+            folders = {p.rsplit("/", 1)[0] for p in private.values()}
+            folder = folders.pop() if len(folders) == 1 else ""
+            if not folder.startswith(chk) or any(f in private for f in handle["shared"]):
+                folder = f"{chk}rocksdb-{re_safe(key)}-{sub}-full"
+            storage.fs.create_dir(folder, recursive=True)
+            for fname, src in sorted(handle["shared"].items()):
+                dst = f"{folder}/{fname}"
+                try:
+                    pafs.copy_files(src, dst, source_filesystem=storage.fs,
+                                    destination_filesystem=storage.fs)
+                except FileNotFoundError:
+                    raise CheckpointCorruptError(src, "missing") from None
+                private[fname] = dst
+            handle["private"] = private
+            handle["shared"] = {}
+    return ops
+
+
 def _rpc_error(exc: BaseException) -> str:
     if isinstance(exc, grpc.RpcError):
         return f"{exc.code().name}: {exc.details()}"  # type: ignore[attr-defined]
@@ -671,6 +804,16 @@ class _Servicer(jobmanager_pb2_grpc.JobManagerServiceServicer):
 
     def StopWithSavepoint(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
         return self._savepoint(request, context, stop=True)
+
+    def TriggerCheckpoint(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
+        timeout = request.timeout_ms / 1000.0 if request.timeout_ms > 0 else None
+        try:
+            cid, path = self.jm.trigger_checkpoint(request.job_id, request.full, timeout)
+        except KeyError:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"Job {request.job_id} not found")
+        except ValueError as exc:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        return jobmanager_pb2.CheckpointResponse(checkpoint_id=cid, path=path)
 
     def DisposeSavepoint(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
         try:

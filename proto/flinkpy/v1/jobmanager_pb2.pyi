@@ -31,6 +31,24 @@ class DisposeSavepointRequest(_message.Message):
     path: str
     def __init__(self, path: _Optional[str] = ...) -> None: ...
 
+class CheckpointRequest(_message.Message):
+    __slots__ = ("job_id", "full", "timeout_ms")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    FULL_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    full: bool
+    timeout_ms: int
+    def __init__(self, job_id: _Optional[str] = ..., full: _Optional[bool] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+
+class CheckpointResponse(_message.Message):
+    __slots__ = ("checkpoint_id", "path")
+    CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    checkpoint_id: int
+    path: str
+    def __init__(self, checkpoint_id: _Optional[int] = ..., path: _Optional[str] = ...) -> None: ...
+
 class RegisterTaskManagerRequest(_message.Message):
     __slots__ = ("tm_id", "rpc_address", "slots")
     TM_ID_FIELD_NUMBER: _ClassVar[int]

@@ -117,6 +117,11 @@ class JobManagerServiceStub:
                 request_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.DisposeSavepointRequest.SerializeToString,
                 response_deserializer=flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
                 _registered_method=True)
+        self.TriggerCheckpoint = channel.unary_unary(
+                '/flinkpy.v1.JobManagerService/TriggerCheckpoint',
+                request_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.CheckpointRequest.SerializeToString,
+                response_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.CheckpointResponse.FromString,
+                _registered_method=True)
 
 
 class JobManagerServiceServicer:
@@ -225,6 +230,15 @@ class JobManagerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TriggerCheckpoint(self, request, context):
+        """Manual checkpoint (flink checkpoint): a regular checkpoint of the running job (same
+        barriers and ids, retained like periodic ones), also without periodic checkpointing.
+        Answers once it completed (or failed: FAILED_PRECONDITION).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobManagerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -307,6 +321,11 @@ def add_JobManagerServiceServicer_to_server(servicer, server):
                     servicer.DisposeSavepoint,
                     request_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.DisposeSavepointRequest.FromString,
                     response_serializer=flinkpy_dot_v1_dot_common__pb2.Empty.SerializeToString,
+            ),
+            'TriggerCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.TriggerCheckpoint,
+                    request_deserializer=flinkpy_dot_v1_dot_jobmanager__pb2.CheckpointRequest.FromString,
+                    response_serializer=flinkpy_dot_v1_dot_jobmanager__pb2.CheckpointResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -743,6 +762,33 @@ class JobManagerService:
             '/flinkpy.v1.JobManagerService/DisposeSavepoint',
             flinkpy_dot_v1_dot_jobmanager__pb2.DisposeSavepointRequest.SerializeToString,
             flinkpy_dot_v1_dot_common__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TriggerCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flinkpy.v1.JobManagerService/TriggerCheckpoint',
+            flinkpy_dot_v1_dot_jobmanager__pb2.CheckpointRequest.SerializeToString,
+            flinkpy_dot_v1_dot_jobmanager__pb2.CheckpointResponse.FromString,
             options,
             channel_credentials,
             insecure,
