@@ -464,8 +464,9 @@ class FileSink(Sink[FileSinkCommittable]):
         return FileWriter(self.base_path, self.encoder, self.bulk_factory, self.assigner,
                           self.policy, self.output_config, self.bucket_check_interval_ms,
                           context.get_subtask_id(), context.get_processing_time_service(),
-                          roll_on_checkpoint=bool(context.get_configuration().get(
-                              "execution.checkpointing.interval")))
+                          # every checkpoint or savepoint (periodic, manual, stop) commits what
+                          # was written before it: flink-py does not resume in-progress files
+                          roll_on_checkpoint=True)
 
     def create_committer(self) -> FileCommitter:
         return FileCommitter()
