@@ -15,6 +15,7 @@ from typing import Any
 
 from flink_py.common.runtime import config as cfg
 from flink_py.common.runtime.config import FlinkConfig
+from flink_py.common.time import Duration
 
 __all__ = ["CheckpointConfig", "CheckpointingMode", "ExternalizedCheckpointCleanup"]
 
@@ -171,7 +172,10 @@ class CheckpointConfig:
             cfg.CHECKPOINTING_EXTERNALIZED_RETENTION))]
         return None if mode is ExternalizedCheckpointCleanup.NO_EXTERNALIZED_CHECKPOINTS else mode
 
-    get_externalized_checkpoint_retention = get_externalized_checkpoint_cleanup
+    def get_externalized_checkpoint_retention(self) -> ExternalizedCheckpointCleanup:
+        """PyFlink 2.x: the retention, NO_EXTERNALIZED_CHECKPOINTS when not enabled."""
+        return ExternalizedCheckpointCleanup[str(self._get(
+            cfg.CHECKPOINTING_EXTERNALIZED_RETENTION))]
 
     def is_externalized_checkpoints_enabled(self) -> bool:
         """Whether completed checkpoints survive the job's end."""
@@ -186,19 +190,38 @@ class CheckpointConfig:
         """The checkpoint directory, if set."""
         return self._get(cfg.CHECKPOINTING_DIR)
 
-    # -- unaligned (not supported yet: flink-py aligns barriers) -------------------------
+    # -- unaligned -----------------------------------------------------------------------
+    # flink-py records these settings but always aligns barriers: unaligned checkpoints
+    # only let barriers overtake in-flight data under back-pressure; the state and the
+    # exactly-once results are the same.
     def is_unaligned_checkpoints_enabled(self) -> bool:
-        """Always False: flink-py takes aligned checkpoints."""
+        """Whether unaligned checkpoints were asked for (barriers are still aligned)."""
         return bool(self._get(cfg.CHECKPOINTING_UNALIGNED))
 
     def enable_unaligned_checkpoints(self, enabled: bool = True) -> CheckpointConfig:
-        """Unaligned checkpoints are not supported yet."""
-        if enabled:
-            raise NotImplementedError("unaligned checkpoints are not supported by flink-py yet; "
-                                      "checkpoints are aligned (EXACTLY_ONCE) or counted "
-                                      "(AT_LEAST_ONCE)")
-        return self
+        """Ask for unaligned checkpoints (recorded; flink-py aligns barriers)."""
+        return self._set(cfg.CHECKPOINTING_UNALIGNED, bool(enabled))
 
     def disable_unaligned_checkpoints(self) -> CheckpointConfig:
-        """Keep checkpoints aligned (the only kind flink-py takes)."""
+        """Aligned checkpoints."""
         return self._set(cfg.CHECKPOINTING_UNALIGNED, False)
+
+    def set_aligned_checkpoint_timeout(self, aligned_checkpoint_timeout: Any) -> CheckpointConfig:
+        """Alignment time before a checkpoint would switch to unaligned (recorded)."""
+        return self._set(cfg.CHECKPOINTING_ALIGNED_TIMEOUT, f"{_ms(aligned_checkpoint_timeout)} ms")
+
+    def get_aligned_checkpoint_timeout(self) -> Duration:
+        """The alignment timeout (``Duration``)."""
+        return Duration.of_millis(_ms(self._get(cfg.CHECKPOINTING_ALIGNED_TIMEOUT)))
+
+    set_alignment_timeout = set_aligned_checkpoint_timeout
+    get_alignment_timeout = get_aligned_checkpoint_timeout
+
+    def set_force_unaligned_checkpoints(self, force_unaligned_checkpoints: bool = True
+                                        ) -> CheckpointConfig:
+        """Force unaligned checkpoints (recorded)."""
+        return self._set(cfg.CHECKPOINTING_UNALIGNED_FORCED, bool(force_unaligned_checkpoints))
+
+    def is_force_unaligned_checkpoints(self) -> bool:
+        """Whether unaligned checkpoints are forced."""
+        return bool(self._get(cfg.CHECKPOINTING_UNALIGNED_FORCED))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from flink_py.client.cluster_client import JobExecutionException
-from flink_py.common import Configuration, Types
+from flink_py.common import Configuration, Duration, Types
 from flink_py.common.runtime.checkpoint_storage import read_metadata, resolve_filesystem
 from flink_py.datastream import (
     CheckpointingMode,
@@ -56,8 +56,13 @@ def test_checkpoint_config_methods_write_flink_keys(local_env: None) -> None:
     assert graph.config["execution.checkpointing.dir"] == "/tmp/somewhere"
     with pytest.raises(ValueError, match="10 ms"):
         cc.set_checkpoint_interval(5)
-    with pytest.raises(NotImplementedError, match="unaligned"):
-        cc.enable_unaligned_checkpoints()
+    # unaligned settings are accepted (barriers stay aligned: the same state and results)
+    cc.enable_unaligned_checkpoints()
+    cc.set_aligned_checkpoint_timeout(Duration.of_seconds(2))
+    cc.set_force_unaligned_checkpoints(True)
+    assert cc.is_unaligned_checkpoints_enabled() and cc.is_force_unaligned_checkpoints()
+    assert cc.get_aligned_checkpoint_timeout() == Duration.of_seconds(2)
+    assert env.is_unaligned_checkpoints_enabled() and env.is_force_unaligned_checkpoints()
 
 
 @pytest.mark.slow
