@@ -16,6 +16,10 @@ The position is ``(offset of the chunk, lines already returned from it)``.
 
 from __future__ import annotations
 
+import bz2
+import io
+import lzma
+import zlib
 from typing import Any
 
 from flink_py.datastream.connectors import _fs
@@ -25,7 +29,8 @@ from flink_py.datastream.connectors._file_source import (
     FileSourceSplit,
 )
 
-__all__ = ["DEFAULT_FETCH_SIZE", "TextLineReader", "check_charset", "is_compressed"]
+__all__ = ["COMPRESSED_EXTENSIONS", "DEFAULT_FETCH_SIZE", "TextLineReader", "check_charset",
+           "compression_of", "is_compressed", "open_decompressed"]
 
 #: Bytes read per chunk. Small enough that a chunk's line objects stay in the
 #: CPU cache while they are created: 256 KiB splits 2-4x faster than 4 MiB.
@@ -35,13 +40,144 @@ _OTHER_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
 _PROBE = 1 << 16
 
 
+#: Flink's ``StandardDeCompressors`` (``FileInputFormat``'s decompressors for
+#: ``read_text_file``): a file whose name ends with one of these extensions
+#: (case-sensitive) is decompressed while read, and so never cut into ranges.
+#: ``.deflate`` is a zlib stream (``java.util.zip.InflaterInputStream``);
+#: ``.bz2`` is read up to the end of its first stream, as commons-compress's
+#: ``BZip2CompressorInputStream`` does; ``.gz``/``.gzip`` members and ``.xz``
+#: streams are read concatenated. ``.lz4`` (frame) and ``.br`` are flink-py
+#: additions.
+_CODECS = {".deflate": "deflate", ".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2",
+           ".xz": "xz", ".zst": "zstd", ".lz4": "lz4", ".br": "brotli"}
 #: Extensions whose files are decompressed while read (and so never cut into ranges).
-COMPRESSED_EXTENSIONS = (".gz", ".gzip", ".bz2", ".zst", ".lz4", ".br")
+COMPRESSED_EXTENSIONS = tuple(_CODECS)
+_RAW_READ = 1 << 16
+
+
+def compression_of(location: str) -> str | None:
+    """The codec a file is read through (by its extension), or None."""
+    for ext, codec in _CODECS.items():
+        if location.endswith(ext):
+            return codec
+    return None
 
 
 def is_compressed(location: str) -> bool:
     """Whether ``location`` is read through a decompressor (by its extension)."""
-    return location.lower().endswith(COMPRESSED_EXTENSIONS)
+    return compression_of(location) is not None
+
+
+class _ZlibAdapter:
+    """``zlib.decompressobj`` with the ``bz2``/``lzma`` decompressor interface."""
+
+    def __init__(self, wbits: int) -> None:
+        self._d = zlib.decompressobj(wbits)
+        self.needs_input = True
+
+    @property
+    def eof(self) -> bool:
+        return self._d.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._d.unused_data
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        out = self._d.decompress(self._d.unconsumed_tail + data, max_length)
+        self.needs_input = not self._d.unconsumed_tail
+        return out
+
+
+def _new_decompressor(codec: str) -> Any:
+    if codec == "deflate":
+        return _ZlibAdapter(zlib.MAX_WBITS)  # zlib header, as Java's Inflater by default
+    if codec == "gzip":
+        return _ZlibAdapter(16 + zlib.MAX_WBITS)
+    if codec == "bz2":
+        return bz2.BZ2Decompressor()
+    return lzma.LZMADecompressor(lzma.FORMAT_XZ)
+
+
+class _DecompressingReader(io.RawIOBase):
+    """The decompressed bytes of a raw stream (deflate, gzip, bz2, xz)."""
+
+    def __init__(self, raw: Any, codec: str, location: str) -> None:
+        super().__init__()
+        self._raw = raw
+        self._codec = codec
+        self._location = location
+        self._dec = _new_decompressor(codec)
+        self._pending = b""  # compressed input not yet given to the decompressor
+        self._done = False
+
+    def readable(self) -> bool:  # noqa: D102
+        return True
+
+    def readinto(self, buffer: Any) -> int:  # noqa: D102
+        n = len(buffer)
+        while not self._done:
+            if self._dec.eof:
+                self._next_stream()
+                continue
+            data = b""
+            if self._dec.needs_input:
+                data = self._pending or self._raw.read(_RAW_READ)
+                self._pending = b""
+                if not data:
+                    raise EOFError(f"{self._location}: the {self._codec} data ends before "
+                                   "its end-of-stream marker")
+            try:
+                out = self._dec.decompress(data, n)
+            except (OSError, zlib.error, lzma.LZMAError) as exc:
+                raise OSError(f"{self._location}: not valid {self._codec} data ({exc})") from None
+            if out:
+                buffer[:len(out)] = out
+                return len(out)
+        return 0
+
+    def _next_stream(self) -> None:
+        """After one stream ended: go on with a concatenated one (gzip, xz) or stop."""
+        rest = self._dec.unused_data
+        if self._codec not in ("gzip", "xz"):
+            self._done = True
+            return
+        if not rest:
+            rest = self._raw.read(_RAW_READ)
+        if self._codec == "xz":
+            rest = rest.lstrip(b"\0")  # stream padding
+            while not rest:
+                more = self._raw.read(_RAW_READ)
+                if not more:
+                    self._done = True
+                    return
+                rest = more.lstrip(b"\0")
+        elif len(rest) < 2:
+            rest += self._raw.read(_RAW_READ)
+        if self._codec == "gzip" and not rest.startswith(b"\x1f\x8b"):
+            self._done = True  # GZIPInputStream ignores what follows the last member
+            return
+        self._pending = rest
+        self._dec = _new_decompressor(self._codec)
+
+    def close(self) -> None:  # noqa: D102
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+def open_decompressed(location: str) -> Any:
+    """A binary stream (``read(n)``, ``close()``) of the file's bytes, decompressed by extension."""
+    fs, path = _fs.resolve(location)
+    codec = compression_of(location)
+    raw = fs.open_input_stream(path, compression=None)
+    if codec is None:
+        return raw
+    if codec in ("zstd", "lz4", "brotli"):
+        import pyarrow as pa
+
+        return pa.CompressedInputStream(raw, codec)
+    return io.BufferedReader(_DecompressingReader(raw, codec, location), 1 << 18)
 
 
 def check_charset(charset_name: str) -> str:
@@ -72,7 +208,6 @@ class TextLineReader(FileFormatReader):
 
     def __init__(self, split: FileSourceSplit, encoding: str, split_on_cr: bool,
                  fetch_size: int = DEFAULT_FETCH_SIZE) -> None:
-        fs, path = _fs.resolve(split.path)
         self._encoding = encoding
         self._split_on_cr = split_on_cr
         self._fetch = max(1, fetch_size)
@@ -82,12 +217,13 @@ class TextLineReader(FileFormatReader):
         self._count = 0
         pos = split.reader_position
         if is_compressed(split.path):
-            self._stream = fs.open_input_stream(path)  # decompresses by extension
+            self._stream = open_decompressed(split.path)
             self._carry = b""
             self._p = self._chunk = 0
             self._end = 1  # not used: the stream ends the split
             skip = pos.records_after_offset if pos is not None else 0
         else:
+            fs, path = _fs.resolve(split.path)
             self._f = fs.open_input_file(path)
             self._size = self._f.size()
             self._end = min(split.end, self._size)

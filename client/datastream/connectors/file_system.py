@@ -37,7 +37,7 @@ from typing import Any
 from flink_py.common.serialization import BulkWriterFactory, Encoder
 from flink_py.common.time import Duration
 from flink_py.datastream.connectors import _fs
-from flink_py.datastream.connectors._datetime_pattern import compile_pattern
+from flink_py.datastream.connectors._datetime_pattern import compile_pattern, java_zone
 from flink_py.datastream.connectors._file_sink import (
     FileCommitter,
     FileSinkCommittable,
@@ -273,7 +273,11 @@ class BucketAssigner(abc.ABC):
     @staticmethod
     def date_time_bucket_assigner(format_str: str = "yyyy-MM-dd--HH",
                                   timezone_id: str | None = None) -> BucketAssigner:
-        """Buckets named by the processing time, formatted with a Java pattern."""
+        """Buckets named by the processing time, formatted with a Java pattern.
+
+        ``timezone_id`` is a ``java.time.ZoneId`` string (``Asia/Tokyo``,
+        ``UTC+8``, ``GMT-08:00``, ``+05:30``, ``Z``); None is the local time zone.
+        """
         return DateTimeBucketAssigner(format_str, timezone_id)
 
 
@@ -290,13 +294,11 @@ class DateTimeBucketAssigner(BucketAssigner):
     def __init__(self, format_str: str = "yyyy-MM-dd--HH", timezone_id: str | None = None) -> None:
         compile_pattern(format_str)  # a bad pattern fails when the sink is defined
         if timezone_id is not None:
-            import zoneinfo
-
             try:
-                zoneinfo.ZoneInfo(timezone_id)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                java_zone(timezone_id)
+            except ValueError as exc:
                 raise ValueError(f"date_time_bucket_assigner: unknown time zone "
-                                 f"'{timezone_id}'") from None
+                                 f"'{timezone_id}': {exc}") from None
         self.format_str = format_str
         self.timezone_id = timezone_id
         self._fmt: Any = None
@@ -305,9 +307,7 @@ class DateTimeBucketAssigner(BucketAssigner):
         if self._fmt is None:
             self._fmt = compile_pattern(self.format_str)
             if self.timezone_id is not None:
-                import zoneinfo
-
-                self._tz: Any = zoneinfo.ZoneInfo(self.timezone_id)
+                self._tz: Any = java_zone(self.timezone_id)
             else:
                 self._tz = None
         ms = context.current_processing_time()
@@ -520,6 +520,13 @@ class FileSink(Sink[FileSinkCommittable]):
 
     class BulkFormatBuilder(_Builder):
         """Builds a bulk-format FileSink (a BulkWriter per part file)."""
+
+        def with_rolling_policy(self, rolling_policy: RollingPolicy) -> Any:
+            """Bulk formats roll on checkpoints only: ``OnCheckpointRollingPolicy`` (as PyFlink)."""
+            if not isinstance(rolling_policy, OnCheckpointRollingPolicy):
+                raise ValueError("rolling_policy must be OnCheckpointRollingPolicy for bulk format")
+            self._policy = rolling_policy
+            return self
 
     @staticmethod
     def for_row_format(base_path: str, encoder: Encoder) -> FileSink.RowFormatBuilder:

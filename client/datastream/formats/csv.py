@@ -16,14 +16,16 @@ instead of Table ``DataTypes``. Values: an empty field is null for number and
 boolean columns, ``""`` for string columns and ``[]`` for array columns,
 unless ``set_null_value`` names the null literal (then that literal is null
 in every column). A CSV file is
-read whole by one subtask; compressed files (``.gz``, ``.bz2``...) are
-decompressed by extension.
+read whole by one subtask; compressed files (``.gz``, ``.bz2``, ``.xz``,
+``.deflate``... as for text lines) are decompressed by extension.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
+import re
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -32,14 +34,15 @@ import pyarrow.csv as pacsv
 
 from flink_py.common.serialization import BulkWriter, BulkWriterFactory
 from flink_py.common.typeinfo import BasicTypeInfo, TypeInformation, Types
-from flink_py.datastream.connectors import _fs
 from flink_py.datastream.connectors._file_source import (
     CheckpointedPosition,
     FileFormatReader,
     FileSourceSplit,
 )
+from flink_py.datastream.connectors._text_lines import open_decompressed
 from flink_py.datastream.connectors.file_system import StreamFormat
 from flink_py.taskmanager.operators.arrow_batches import ArrowRecords
+from flink_py.taskmanager.operators.formatting import _java_float
 
 __all__ = ["CsvBulkWriters", "CsvReaderFormat", "CsvSchema", "CsvSchemaBuilder"]
 
@@ -229,8 +232,7 @@ class _CsvReader(FileFormatReader):
         opts = schema._options  # noqa: SLF001
         cols = schema._columns  # noqa: SLF001
         self._records = ArrowRecords(schema.get_type_info(), f"CsvReaderFormat {split.path}")
-        fs, path = _fs.resolve(split.path)
-        stream: Any = fs.open_input_stream(path)
+        stream: Any = open_decompressed(split.path)
         skip = int(opts["use_header"]) + int(opts["skip_first_data_row"])
         if opts["allow_comments"]:
             data = stream.read()
@@ -238,7 +240,7 @@ class _CsvReader(FileFormatReader):
             kept = [ln for ln in data.splitlines(keepends=True) if not ln.lstrip().startswith(b"#")]
             stream = io.BytesIO(b"".join(kept))
         if opts["use_header"] and opts["strict_headers"]:
-            self._check_header(fs, path, opts)
+            self._check_header(opts)
         string_cols = [c.name for c in cols if c.kind in ("string", "array")]
         null = opts["null_value"]
         convert = pacsv.ConvertOptions(
@@ -273,9 +275,12 @@ class _CsvReader(FileFormatReader):
             self._count += n
             skip_records -= n
 
-    def _check_header(self, fs: Any, path: str, opts: dict[str, Any]) -> None:
-        with fs.open_input_stream(path) as probe:
+    def _check_header(self, opts: dict[str, Any]) -> None:
+        probe = open_decompressed(self._path)
+        try:
             first = probe.read(1 << 16).split(b"\n", 1)[0]
+        finally:
+            probe.close()
         if not first:
             return
         quote = opts["quote"] or ""
@@ -345,38 +350,118 @@ class CsvReaderFormat(StreamFormat):
         return self.schema.get_type_info()
 
 
+#: Strings longer than this (in UTF-16 units) are always quoted (Jackson's ``MAX_QUOTE_CHECK``).
+_MAX_QUOTE_CHECK = 24
+_INTEGER_TYPES = ("BYTE", "SHORT", "INT", "LONG")
+#: Jackson writes BigDecimal (and BigInteger) values through its string path, quoting included.
+_DECIMAL_TYPES = ("BIG_DEC", "BIG_INT")
+
+
+def _quoter(opts: dict[str, Any]) -> Callable[[str], str]:
+    """How Jackson's ``CsvEncoder`` writes a string value (default, "loose" quoting).
+
+    With quoting enabled a value is quoted when it is longer than 24 chars,
+    holds a char below the "min safe char" (one above the largest of the
+    column separator, the quote char and the line separator's chars: with
+    ``,`` every char below ``-``, so spaces, quotes and punctuation; with
+    ``|`` nearly everything but lower-case letters) or holds the escape char.
+    Inside quotes the quote char is doubled, and so is the escape char.
+    """
+    quote = opts["quote"]
+    if not quote:
+        return lambda text: text
+    escape = opts["escape"] or ""
+    min_safe = max([ord(opts["separator"]), ord(quote)]
+                   + [ord(c) for c in opts["line_separator"]]) + 1
+    unsafe = re.compile(f"[\\x00-{re.escape(chr(min_safe - 1))}{re.escape(escape)}]")
+
+    def write(text: str) -> str:
+        n = len(text)
+        if n <= _MAX_QUOTE_CHECK and not text.isascii():
+            n = len(text.encode("utf-16-le")) // 2
+        if n <= _MAX_QUOTE_CHECK and unsafe.search(text) is None:
+            return text
+        text = text.replace(quote, quote + quote)
+        if escape and escape != quote:
+            text = text.replace(escape, escape + escape)
+        return quote + text + quote
+
+    return write
+
+
+def _element_text(type_info: TypeInformation, null: str) -> Callable[[Any], str]:
+    """``String.valueOf`` of an array element, as Jackson joins them."""
+    name = type_info.type_name()
+    if name == "FLOAT":
+        return lambda v: null if v is None else _java_float(v, single=True)
+    if name == "DOUBLE":
+        return lambda v: null if v is None else _java_float(v)
+    if name == "BOOLEAN":
+        return lambda v: null if v is None else ("true" if v else "false")
+    return lambda v: null if v is None else str(v)
+
+
+def _column_writer(column: _Column, opts: dict[str, Any], quoted: Callable[[str], str]
+                   ) -> Callable[[list[Any]], list[str]]:
+    """Renders a column's values as Jackson's CsvGenerator writes them."""
+    null = opts["null_value"] or ""  # written as is (never quoted)
+    if column.kind == "array":
+        sep = column.separator if column.separator is not None else opts["array_separator"]
+        element = _element_text(column.type_info.get_element_type(), null)
+        return lambda values: [null if v is None else quoted(sep.join(map(element, v)))
+                               for v in values]
+    name = column.type_info.type_name()
+    if name == "STRING" or name in _DECIMAL_TYPES:
+        return lambda values: [null if v is None else quoted(str(v)) for v in values]
+    if name in ("FLOAT", "DOUBLE"):
+        single = name == "FLOAT"
+        return lambda values: [null if v is None else _java_float(v, single) for v in values]
+    if name == "BOOLEAN":
+        return lambda values: [null if v is None else ("true" if v else "false")
+                               for v in values]
+    if name in _INTEGER_TYPES:
+        return lambda values: [null if v is None else str(v) for v in values]
+    raise TypeError(f"CsvBulkWriters: unsupported type {name} of column '{column.name}'")
+
+
 class _CsvBulkWriter(BulkWriter):
+    """Writes Rows as Flink's ``CsvBulkWriter`` (Jackson's ``CsvMapper``) does.
+
+    Numbers are Java's (``Double.toString``: ``3.0E38``, ``1.5``; floats as
+    ``Float.toString``), booleans ``true``/``false``, null the schema's null
+    value (empty by default); strings, decimals, array columns (elements
+    joined by the column's separator) and header names are quoted only as
+    :func:`_quoter` describes. The header (``set_use_header``) opens each part
+    file; every row ends with the line separator (``\\n``).
+    """
+
     def __init__(self, schema: CsvSchema, stream: Any) -> None:
         self._records = ArrowRecords(schema.get_type_info(), "CsvBulkWriters")
         self._columns = schema._columns  # noqa: SLF001
         opts = schema._options  # noqa: SLF001
         self._opts = opts
         self._stream = stream
-        self._writer: pacsv.CSVWriter | None = None
+        self._quoted = _quoter(opts)
+        self._writers = [_column_writer(c, opts, self._quoted) for c in self._columns]
+        self._header_pending = bool(opts["use_header"])
 
     def add_elements(self, elements: list[Any]) -> None:
-        batch = self._records.to_batch(elements)
-        arrays = []
-        for c, column in zip(self._columns, batch.columns):
-            if c.kind == "array":
-                sep = c.separator if c.separator is not None else self._opts["array_separator"]
-                column = pa.array([None if v is None else sep.join(map(str, v))
-                                   for v in column.to_pylist()], pa.string())
-            arrays.append(column)
-        batch = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
-        if self._writer is None:
-            options = pacsv.WriteOptions(include_header=bool(self._opts["use_header"]),
-                                         delimiter=self._opts["separator"],
-                                         quoting_style="needed")
-            self._writer = pacsv.CSVWriter(self._stream, batch.schema, write_options=options)
-        self._writer.write_batch(batch)
+        if not elements:
+            return
+        batch = self._records.to_batch(elements)  # checks and coerces to the declared types
+        sep, end = self._opts["separator"], self._opts["line_separator"]
+        columns = [w(col.to_pylist()) for w, col in zip(self._writers, batch.columns)]
+        text = end.join(map(sep.join, zip(*columns))) + end
+        if self._header_pending:
+            self._header_pending = False
+            text = sep.join(self._quoted(c.name) for c in self._columns) + end + text
+        self._stream.write(text.encode("utf-8"))
 
     def flush(self) -> None:
         return
 
     def finish(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
+        return
 
 
 class _CsvBulkWriterFactory(BulkWriterFactory):
