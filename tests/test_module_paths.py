@@ -19,6 +19,16 @@ import pytest
                                    "StateTtlConfig"]),
     ("flink_py.datastream.window", ["TumblingEventTimeWindows", "CountTrigger"]),
     ("flink_py.datastream.output_tag", ["OutputTag"]),
+    ("flink_py.datastream", ["AsyncDataStream", "AsyncFunction", "AsyncRetryStrategy",
+                             "async_retry_predicates", "async_retry_strategies"]),
+    ("flink_py.datastream.async_data_stream", ["AsyncDataStream"]),
+    ("flink_py.datastream.functions", ["AsyncFunction", "AsyncFunctionDescriptor",
+                                       "AsyncRetryPredicate", "AsyncRetryStrategy"]),
+    ("flink_py.datastream.async_retry_strategies", [
+        "RetryPredicate", "NoRetryStrategy", "FixedDelayRetryStrategy",
+        "ExponentialBackoffDelayRetryStrategy", "NO_RETRY_STRATEGY"]),
+    ("flink_py.datastream.async_retry_predicates", [
+        "empty_result_predicate", "has_exception_predicate", "exception_type_predicate"]),
     ("flink_py.datastream.connectors.file_system", ["FileSource", "FileSink"]),
     ("flink_py.metrics", ["Counter", "Gauge", "Meter", "Distribution", "MetricGroup"]),
 ])
@@ -60,3 +70,15 @@ def test_window_functions_take_pyflinks_type_parameters() -> None:
 
     assert issubclass(Keyed, ProcessWindowFunction) and issubclass(AllApplied, AllWindowFunction)
     assert issubclass(Applied, WindowFunction) and issubclass(AllProcess, ProcessAllWindowFunction)
+
+
+def test_async_function_takes_pyflinks_type_parameters() -> None:
+    """PyFlink's async example subclasses ``AsyncFunction[Row, str]``."""
+    from flink_py.common import Row
+    from flink_py.datastream import AsyncFunction
+
+    class Request(AsyncFunction[Row, str]):
+        async def async_invoke(self, value: Row) -> list[str]:
+            return [str(value)]
+
+    assert issubclass(Request, AsyncFunction)

@@ -11,6 +11,9 @@ from typing import Any
 
 from flink_py.datastream.functions import (
     AggregateFunction,
+    AsyncFunction,
+    AsyncRetryPredicate,
+    AsyncRetryStrategy,
     BroadcastProcessFunction,
     CoFlatMapFunction,
     CoMapFunction,
@@ -48,6 +51,7 @@ from flink_py.datastream.time_domain import TimeDomain
 from flink_py.datastream.timerservice import TimerService
 
 _LAZY = {
+    "AsyncDataStream": "flink_py.datastream.async_data_stream",
     "BroadcastConnectedStream": "flink_py.datastream.connected_streams",
     "BroadcastStream": "flink_py.datastream.connected_streams",
     "ConnectedStreams": "flink_py.datastream.connected_streams",
@@ -88,6 +92,10 @@ _LAZY = {
 
 __all__ = [
     "AggregateFunction",
+    "AsyncDataStream",
+    "AsyncFunction",
+    "AsyncRetryPredicate",
+    "AsyncRetryStrategy",
     "CheckpointConfig",
     "CheckpointStorage",
     "CustomCheckpointStorage",
@@ -158,7 +166,14 @@ __all__ = [
 ]
 
 
+#: Submodules PyFlink's examples import from the package (``from pyflink.datastream
+#: import async_retry_predicates``).
+_SUBMODULES = frozenset({"async_retry_predicates", "async_retry_strategies"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'flink_py.datastream' has no attribute {name!r}")

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from flink_py.common.execution_config import global_job_parameters
 from flink_py.datastream.timerservice import TimerService
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AggregateFunction",
+    "AsyncFunction",
+    "AsyncFunctionDescriptor",
+    "AsyncRetryPredicate",
+    "AsyncRetryStrategy",
     "BaseBroadcastProcessFunction",
     "CheckpointedFunction",
     "FunctionInitializationContext",
@@ -509,6 +514,115 @@ class KeyedBroadcastProcessFunction(BaseBroadcastProcessFunction):
     def on_timer(self, timestamp: int,  # noqa: B027 - optional hook, as in PyFlink
                  ctx: KeyedBroadcastProcessFunction.OnTimerContext) -> Iterable[Any] | None:
         """A timer registered for ``ctx.get_current_key()`` fired at ``timestamp``."""
+
+
+IN = TypeVar("IN")
+OUT = TypeVar("OUT")
+
+
+class AsyncRetryPredicate(abc.ABC, Generic[OUT]):
+    """When an async request is retried: a condition on its result and one on its exception."""
+
+    @abc.abstractmethod
+    def result_predicate(self) -> Callable[[list[OUT]], bool] | None:
+        """Retry when this returns True for a request's result (None: never on results)."""
+
+    @abc.abstractmethod
+    def exception_predicate(self) -> Callable[[Exception], bool] | None:
+        """Retry when this returns True for a request's exception (None: never on exceptions)."""
+
+
+class AsyncRetryStrategy(abc.ABC, Generic[OUT]):
+    """How often and after which delay an async request is attempted again.
+
+    ``current_attempts`` counts the attempts made so far (1 after the first).
+    The factories build the strategies of ``flink_py.datastream.async_retry_strategies``.
+    """
+
+    @abc.abstractmethod
+    def can_retry(self, current_attempts: int) -> bool:
+        """Whether another attempt may follow ``current_attempts`` attempts."""
+
+    @abc.abstractmethod
+    def get_backoff_time_millis(self, current_attempts: int) -> int:
+        """The delay (ms) before the next attempt."""
+
+    @abc.abstractmethod
+    def get_retry_predicate(self) -> AsyncRetryPredicate[OUT]:
+        """Which results and exceptions trigger a retry."""
+
+    @staticmethod
+    def no_restart() -> AsyncRetryStrategy[Any]:
+        """Never retry (PyFlink's name)."""
+        from flink_py.datastream import async_retry_strategies
+
+        return async_retry_strategies.NO_RETRY_STRATEGY
+
+    @staticmethod
+    def fixed_delay(max_attempts: int, backoff_time_millis: int,
+                    result_predicate: Callable[[list[Any]], bool] | None,
+                    exception_predicate: Callable[[Exception], bool] | None
+                    ) -> AsyncRetryStrategy[Any]:
+        """Up to ``max_attempts`` retries, ``backoff_time_millis`` apart."""
+        from flink_py.datastream.async_retry_strategies import FixedDelayRetryStrategy
+
+        return FixedDelayRetryStrategy(max_attempts, backoff_time_millis, result_predicate,
+                                       exception_predicate)
+
+    @staticmethod
+    def exponential_backoff(max_attempts: int, initial_delay: int, max_retry_delay: int,
+                            multiplier: float,
+                            result_predicate: Callable[[list[Any]], bool] | None,
+                            exception_predicate: Callable[[Exception], bool] | None
+                            ) -> AsyncRetryStrategy[Any]:
+        """Up to ``max_attempts`` retries, the delay growing by ``multiplier`` up to
+        ``max_retry_delay`` (ms)."""
+        from flink_py.datastream.async_retry_strategies import (
+            ExponentialBackoffDelayRetryStrategy,
+        )
+
+        return ExponentialBackoffDelayRetryStrategy(max_attempts, initial_delay, max_retry_delay,
+                                                    multiplier, result_predicate,
+                                                    exception_predicate)
+
+
+class AsyncFunction(Function, Generic[IN, OUT]):
+    """The function of ``AsyncDataStream.unordered_wait`` / ``ordered_wait``.
+
+    ``async_invoke`` is an ``async def`` returning the outputs of one input as
+    a collection (a list, even for a single output). Requests of many inputs
+    run concurrently on the operator's event loop, so a request should await
+    its I/O rather than block. Raising fails the job (after the retries of a
+    retry strategy). ``open``, ``async_invoke``, ``timeout`` and ``close`` all
+    run on that event loop's thread.
+    """
+
+    @abc.abstractmethod
+    async def async_invoke(self, value: IN) -> list[OUT]:
+        """Start the request for ``value``; return its outputs."""
+
+    def timeout(self, value: IN) -> list[OUT]:
+        """The outputs of a request that did not finish in time; by default the job fails."""
+        raise TimeoutError("Async function call has timed out for input: " + str(value))
+
+
+class AsyncFunctionDescriptor:
+    """An async function with its settings, as PyFlink describes it to its runtime."""
+
+    class OutputMode(Enum):
+        """Results in input order, or as they complete."""
+
+        ORDERED = 0
+        UNORDERED = 1
+
+    def __init__(self, async_function: AsyncFunction[Any, Any], timeout: Any, capacity: int,
+                 async_retry_strategy: AsyncRetryStrategy[Any],
+                 output_mode: AsyncFunctionDescriptor.OutputMode) -> None:
+        self.async_function = async_function
+        self.timeout = timeout
+        self.capacity = capacity
+        self.async_retry_strategy = async_retry_strategy
+        self.output_mode = output_mode
 
 
 def resolve(func: Any, method: str) -> tuple[Callable[..., Any], Function | None]:
