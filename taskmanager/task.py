@@ -598,7 +598,9 @@ class Task:
         process = head.process_batch
         process2 = head.process_batch2 if two_input else None  # type: ignore[attr-defined]
         get = gate.queue.get
-        pacer = BatchPacer(self.max_rows)
+        # no cap: a local producer hands over whole lists (a flat_map's output can be
+        # several max-rows long), which a fast chain should take in one call
+        pacer = BatchPacer(1 << 30)
         open_channels = len(channels)
         timeout = self.buffer_timeout_s
         has_pending = False
