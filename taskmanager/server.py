@@ -147,6 +147,10 @@ class TaskManager:
         self.monitor = JobManagerMonitor(self.heartbeat_timeout_s, time.monotonic())
         #: slots not offered since the JobManager was lost: their tasks had not ended yet
         self._withheld: set[int] = set()
+        #: executions cancelled before their deployment arrived (the two RPCs may overtake
+        #: each other): key -> time; such a deployment is cancelled right after it
+        self._cancelled_early: dict[tuple[str, str, int, int], float] = {}
+        self._early_lock = threading.Lock()
         self.cancel_timeout_ms = int(config.get("task.cancellation.timeout"))
         self.rpc_address = ""
         self._register_lock = threading.Lock()
@@ -449,18 +453,31 @@ class TaskManager:
             with w.lock:
                 w.running.discard(key)
             raise
+        with self._early_lock:
+            early = self._cancelled_early.pop(key, None) is not None
+        if early:
+            self.cancel(key)
 
     def cancel(self, key: tuple[str, str, int, int]) -> None:
-        """Cancel an execution wherever it runs; time the cancellation."""
+        """Cancel an execution wherever it runs; time the cancellation. One whose
+        deployment has not arrived yet is cancelled when it does."""
+        found = False
         for w in list(self.workers):
             with w.lock:
                 running = key in w.running
             if running:
+                found = True
                 try:
                     w.send(("cancel", key))
                 except OSError:
                     continue  # the worker is gone; its watcher reports the task
                 self._watch_cancellation(w, key)
+        if not found:
+            now = time.monotonic()
+            with self._early_lock:
+                for old in [k for k, t in self._cancelled_early.items() if now - t > 300]:
+                    del self._cancelled_early[old]
+                self._cancelled_early[key] = now
 
     def release(self, job_id: str) -> None:
         """The job ended: drop its tasks and partitions in every slot."""

@@ -601,6 +601,9 @@ class Task:
         # no cap: a local producer hands over whole lists (a flat_map's output can be
         # several max-rows long), which a fast chain should take in one call
         pacer = BatchPacer(1 << 30)
+        cancelled = self.cancelled
+        if cancelled.is_set():  # cancelled while it was being built: no wake-up queued
+            raise InterruptedError
         open_channels = len(channels)
         timeout = self.buffer_timeout_s
         has_pending = False
@@ -639,6 +642,8 @@ class Task:
                 self._stash[index].append((index, kind, payload))  # not consumed: no credit back
                 continue
             if kind == KIND_DATA:
+                if cancelled.is_set():  # also when cancelled before the gate existed
+                    raise InterruptedError
                 ch = channels[index]
                 if ch.is_local:
                     values, timestamps = payload

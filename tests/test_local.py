@@ -114,17 +114,21 @@ def test_batch_pacer_shrinks_calls_of_a_slow_chain_and_grows_back() -> None:
 
 
 @pytest.mark.slow
-def test_cancel_stops_a_slow_chain_between_records(local_env: None) -> None:
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_cancel_stops_a_slow_chain_between_records(local_env: None, shuffled: bool) -> None:
     """A map that takes 20 ms per record: cancelling must not wait for a whole batch
-    of 1024 records (20 s), as Flink cancels between records."""
+    of 1024 records (20 s), as Flink cancels between records -- chained to the source or
+    behind a channel, and also when the cancellation overtakes the task's deployment."""
     import time
 
     from flink_py.datastream import StreamExecutionEnvironment
     from tests.conftest import wait_until
 
     env = StreamExecutionEnvironment.get_execution_environment()
-    (env.from_collection(list(range(3000)), type_info=Types.INT())
-     .map(lambda v: time.sleep(0.02) or v, output_type=Types.INT())
+    numbers = env.from_collection(list(range(3000)), type_info=Types.INT())
+    if shuffled:
+        numbers = numbers.rebalance()
+    (numbers.map(lambda v: time.sleep(0.02) or v, output_type=Types.INT())
      .add_sink(lambda v, ctx: None))
     client = env.execute_async("slow chain")
     wait_until(lambda: client.get_job_status() == "RUNNING")
