@@ -63,6 +63,7 @@ from flink_py.taskmanager.operators.base import (
     SourceOperator,
     StreamOperator,
     TwoInputStreamOperator,
+    private_copy,
 )
 from flink_py.taskmanager.operators.timers import (
     LONG_MAX,
@@ -152,21 +153,30 @@ class _ChainedOutput:
 
 
 class _FanOut:
-    """Main output to several targets, plus side outputs by tag."""
+    """Main output to several targets, plus side outputs by tag.
+
+    In PyFlink each branch of a fan-out deserializes its own records, so one
+    branch changing a record in place is never seen by another: every target
+    but the last that hands the objects on (a chained operator, a local
+    channel) gets private copies of mutable records (``private_copy``).
+    """
 
     def __init__(self, main: list[Any], side: dict[str, list[Any]]) -> None:
         self.main = main
         self.side = side
+        self._main_copies = _copy_flags(main)
+        self._side_copies = {tag: _copy_flags(targets) for tag, targets in side.items()}
         if len(main) == 1:
             self.emit = main[0].emit  # type: ignore[method-assign]
 
     def emit(self, values: list[Any], timestamps: list[int] | None) -> None:
-        for target in self.main:
-            target.emit(values, timestamps)
+        for target, copies in zip(self.main, self._main_copies):
+            target.emit([private_copy(v) for v in values] if copies else values, timestamps)
 
     def emit_side(self, tag: str, values: list[Any], timestamps: list[int] | None) -> None:
-        for target in self.side.get(tag, ()):
-            target.emit(values, timestamps)
+        targets = self.side.get(tag, ())
+        for target, copies in zip(targets, self._side_copies.get(tag, ())):
+            target.emit([private_copy(v) for v in values] if copies else values, timestamps)
 
     def _all_targets(self) -> list[Any]:
         seen: dict[int, Any] = {id(t): t for t in self.main}
@@ -183,6 +193,16 @@ class _FanOut:
     def emit_watermark_status(self, idle: bool) -> None:
         for target in self._all_targets():
             target.emit_watermark_status(idle)
+
+
+def _copy_flags(targets: list[Any]) -> list[bool]:
+    """Per target: whether it needs its own copies (it passes the objects on, and a
+    later target still gets them)."""
+    def passes_objects_on(target: Any) -> bool:
+        local = getattr(target, "local", None)  # a RecordWriter: per channel, in-process?
+        return local is None or any(local)
+
+    return [passes_objects_on(t) for t in targets[:-1]] + [False] * min(1, len(targets))
 
 
 class _Discard:

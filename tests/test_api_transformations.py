@@ -220,3 +220,17 @@ def test_union_of_streams_of_different_types_fails_as_in_flink() -> None:
         ints.union(env.from_collection([2]))  # undeclared: pickled bytes
     untyped = env.from_collection([1]).union(env.from_collection(["x"]))  # both pickled
     assert sorted(untyped.execute_and_collect(), key=str) == [1, "x"]
+
+
+def test_a_branch_changing_records_in_place_does_not_change_the_other_branch() -> None:
+    """In PyFlink each branch of a fan-out deserializes its own records."""
+    def mutate(d: dict[str, int]) -> dict[str, int]:
+        d["a"] = 100
+        return d
+
+    env = _env(1)
+    src = env.from_collection([{"a": 1}, {"a": 2}])
+    changed = src.map(mutate)
+    seen = src.map(lambda d: d["a"])
+    assert sorted(changed.union(seen.map(lambda a: {"seen": a})).execute_and_collect(),
+                  key=str) == [{"a": 100}, {"a": 100}, {"seen": 1}, {"seen": 2}]

@@ -11,6 +11,7 @@ a record writer that partitions and ships batches to the next task.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any, Protocol
 
@@ -25,6 +26,7 @@ __all__ = [
     "SourceOperator",
     "StreamOperator",
     "TwoInputStreamOperator",
+    "private_copy",
 ]
 
 
@@ -176,3 +178,16 @@ class SourceOperator(StreamOperator):
     def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:
         """Sources have no input."""
         raise TypeError("a source has no input")
+
+
+#: Types whose values never change in place.
+_IMMUTABLE = frozenset({str, int, float, bool, bytes, type(None), complex})
+
+
+def private_copy(value: Any) -> Any:
+    """``value`` itself when it cannot change in place (a scalar, a tuple of scalars),
+    else a deep copy: what a PyFlink operator gets from a serialized record."""
+    t = type(value)
+    if t in _IMMUTABLE or t is tuple and _IMMUTABLE.issuperset(map(type, value)):
+        return value
+    return copy.deepcopy(value)

@@ -12,7 +12,6 @@ key is emitted at end of input (Flink's batch execution of keyed reduce).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from flink_py.common.runtime.config import FlinkConfig
@@ -26,7 +25,7 @@ from flink_py.common.runtime.inline import (
 from flink_py.common.runtime.keygroups import key_group_range_for_operator_index
 from flink_py.datastream.functions import RuntimeContext, resolve
 from flink_py.datastream.state import ValueStateDescriptor
-from flink_py.taskmanager.operators.base import StreamOperator
+from flink_py.taskmanager.operators.base import StreamOperator, private_copy
 from flink_py.taskmanager.operators.timers import LONG_MAX, InternalTimerService
 from flink_py.taskmanager.state import KeyedStateBackend, create_keyed_state_backend
 
@@ -188,7 +187,7 @@ def _reduce_loop(key: InlineExpression | None, reduce: InlineExpression | None,
     the ``(get, put)`` pair ``accessors``. A stored ``None`` counts as no
     value, as a null does in Flink's reducing state.
     """
-    namespace: dict[str, Any] = {"_private": _private_copy}
+    namespace: dict[str, Any] = {"_private": private_copy}
     key_src = "key_of(v)"
     if key is not None:
         key.bind(namespace, "_kk")
@@ -226,19 +225,6 @@ def _reduce_loop(key: InlineExpression | None, reduce: InlineExpression | None,
         + "    return out\n"
     )
     return exec_loop(src, name, namespace, reduce or key)
-
-
-#: Types whose values never change in place.
-_IMMUTABLE = frozenset({str, int, float, bool, bytes, type(None), complex})
-
-
-def _private_copy(value: Any) -> Any:
-    """``value`` itself when it cannot change in place (a scalar, a tuple of scalars),
-    else a deep copy."""
-    t = type(value)
-    if t in _IMMUTABLE or t is tuple and _IMMUTABLE.issuperset(map(type, value)):
-        return value
-    return copy.deepcopy(value)
 
 
 class _KeyedRecordOperator(AbstractKeyedOperator):
