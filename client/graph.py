@@ -215,7 +215,7 @@ def execution_plan(sinks: list[Transformation], config: Any, env_parallelism: in
     out = []
     for node in sorted(order, key=lambda n: (n.t.id in sink_ids, n.t.id)):
         t = node.t
-        name = f"Source: {t.name}" if t.kind == "source" else t.name
+        name = _display_name(t)
         entry: dict[str, Any] = {
             "id": t.id, "type": name,
             "pact": ("Data Source" if t.kind == "source"
@@ -261,7 +261,7 @@ def build_job_graph(sinks: list[Transformation], job_name: str, config: Any,
             n = stack.pop(0)
             index = len(vertex.operators)
             vertex_of[n.t.id] = (vertex, index)
-            name = f"Source: {n.t.name}" if n.t.kind == "source" else n.t.name
+            name = _display_name(n.t)
             vertex.operators.append(ChainedOperator(
                 node_id=n.t.id, name=name,
                 operator=_dumps(n.t.operator, f"the function of operator {_operator_label(n.t)}",
@@ -436,3 +436,11 @@ def _operator_kind(operator: Any) -> str:
     if inner is None and kind == "SourceFunctionOperator":
         inner = getattr(operator, "func", None)
     return f"{kind}[{type(inner).__name__}]" if inner is not None else kind
+
+
+def _display_name(t: Any) -> str:
+    """The operator's name in task names, logs and errors, as Flink shows it: sources
+    as ``Source: <name>``, legacy sinks (``print``, ``add_sink``) as ``Sink: <name>``."""
+    if t.kind == "source":
+        return f"Source: {t.name}"
+    return getattr(t.operator, "display_prefix", "") + t.name

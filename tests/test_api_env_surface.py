@@ -376,14 +376,14 @@ def test_execution_plan_lists_operators_parallelism_and_ship_strategies() -> Non
     plan = json.loads(env.get_execution_plan())
     nodes = plan["nodes"]
     assert [n["type"] for n in nodes] == ["Source: Collection Source", "to-tuple",
-                                          "KeyedProcess", "Map", "out"]
+                                          "KeyedProcess", "Map", "Sink: out"]
     by_type = {n["type"]: n for n in nodes}
     assert [n["pact"] for n in nodes] == ["Data Source", "Operator", "Operator", "Operator",
                                           "Data Sink"]
     assert [n["parallelism"] for n in nodes] == [1, 2, 3, 3, 3]
     assert "predecessors" not in by_type["Source: Collection Source"]
     assert by_type["to-tuple"]["contents"] == "keeps the tuple"
-    assert by_type["out"]["contents"] == "prints"
+    assert by_type["Sink: out"]["contents"] == "prints"
     assert by_type["Map"]["contents"] == "Map"
     edges = {n["type"]: [(p["id"], p["ship_strategy"], p["side"]) for p in n["predecessors"]]
              for n in nodes if "predecessors" in n}
@@ -392,7 +392,7 @@ def test_execution_plan_lists_operators_parallelism_and_ship_strategies() -> Non
         "to-tuple": [(ids["Source: Collection Source"], "REBALANCE", "second")],
         "KeyedProcess": [(ids["to-tuple"], "HASH", "second")],
         "Map": [(ids["KeyedProcess"], "REBALANCE", "second")],
-        "out": [(ids["Map"], "FORWARD", "second")],
+        "Sink: out": [(ids["Map"], "FORWARD", "second")],
     }
     # the plan does not consume the program
     assert len(env.get_stream_graph_job().vertices) == 4  # Map -> out chained
@@ -434,9 +434,9 @@ def test_stream_surface_methods() -> None:
     assert plan["Map"]["parallelism"] == 1 and plan["Map"]["contents"] == "d"
     graph = env.get_stream_graph_job()
     groups = {op.name: v.slot_sharing_group for v in graph.vertices for op in v.operators}
-    assert groups["Map"] == "heavy" and groups["Print to Std. Out"] == "other"
+    assert groups["Map"] == "heavy" and groups["Sink: Print to Std. Out"] == "other"
     sink_op = next(op for v in graph.vertices for op in v.operators
-                   if op.name == "Print to Std. Out")
+                   if op.name == "Sink: Print to Std. Out")
     assert sink_op.uid_hash == "ab" * 16
 
 

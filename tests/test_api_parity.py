@@ -352,13 +352,13 @@ def test_disable_chaining_and_start_new_chain_shape_the_chains_like_flink() -> N
         b.map(lambda v: v).name("C").print()
 
     assert _chains(_graph(lambda e: pipeline(e, None), 1)) == [
-        ["Source: Collection Source", "A", "B", "C", "Print to Std. Out"]]
+        ["Source: Collection Source", "A", "B", "C", "Sink: Print to Std. Out"]]
     # disable_chaining: B is chained to neither neighbour.
     assert _chains(_graph(lambda e: pipeline(e, "disable"), 1)) == [
-        ["Source: Collection Source", "A"], ["B"], ["C", "Print to Std. Out"]]
+        ["Source: Collection Source", "A"], ["B"], ["C", "Sink: Print to Std. Out"]]
     # start_new_chain: B heads a chain that continues downstream.
     assert _chains(_graph(lambda e: pipeline(e, "new_chain"), 1)) == [
-        ["Source: Collection Source", "A"], ["B", "C", "Print to Std. Out"]]
+        ["Source: Collection Source", "A"], ["B", "C", "Sink: Print to Std. Out"]]
     graph = _graph(lambda e: e.from_collection([1]).map(lambda v: v).print(), 1)
     assert len(graph.vertices) == 1
     env = StreamExecutionEnvironment.get_execution_environment()

@@ -93,7 +93,7 @@ def test_at17_parallelism_pipeline_job_graph(local_env: None) -> None:
     graph = env.get_stream_graph_job("pipeline")
     assert [(v.name, v.parallelism) for v in graph.vertices] == [
         ("Source: Collection Source", 1), ("Map", 8), ("Filter", 6), ("Keyed Reduce", 4),
-        ("Print to Std. Out", 1)]  # the sink takes the environment's parallelism
+        ("Sink: Print to Std. Out", 1)]  # the sink takes the environment's parallelism
     # Chaining breaks wherever the parallelism changes or the stream is keyed.
     assert [e.partitioner_name for v in graph.vertices for e in v.outputs] == [
         "REBALANCE", "REBALANCE", "HASH", "REBALANCE"]

@@ -72,12 +72,12 @@ def test_chaining_and_parallelism_precedence(local_env: None) -> None:
     names = [(v.name, v.parallelism) for v in graph.vertices]
     # from_collection is non-parallel; the first map gets -p 3; the second map is set to 2.
     assert names == [("Source: Collection Source", 1), ("Map", 3), ("Map", 2),
-                     ("Keyed Reduce -> Print to Std. Out", 3)]
+                     ("Keyed Reduce -> Sink: Print to Std. Out", 3)]
     env.set_parallelism(4)  # environment beats -p
     env.from_collection(["a"]).map(lambda x: x).map(lambda x: x).print()
     graph = env.get_stream_graph_job("j")
     assert [(v.name, v.parallelism) for v in graph.vertices] == [
-        ("Source: Collection Source", 1), ("Map -> Map -> Print to Std. Out", 4)]
+        ("Source: Collection Source", 1), ("Map -> Map -> Sink: Print to Std. Out", 4)]
     assert graph.total_slots() == 4
 
 

@@ -112,7 +112,7 @@ def test_rescaling_does_not_change_ids_even_when_the_chaining_changes() -> None:
 
 def test_a_changed_upstream_changes_the_ids_downstream() -> None:
     plain, filtered = _ids(_keyed), _ids(lambda env: _keyed(env, extra_filter=True))
-    for name in ("pair", "Keyed Reduce", "format", "Print to Std. Out"):
+    for name in ("pair", "Keyed Reduce", "format", "Sink: Print to Std. Out"):
         assert plain[name] != filtered[name], name
     # Same shape, other source: same IDs (Flink hashes the topology, not the functions)
     other = _ids(lambda env: env.from_collection([1]).map(lambda n: (n % 3, n)).name("pair")

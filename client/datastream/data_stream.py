@@ -400,7 +400,7 @@ class DataStream:
     def add_sink(self, sink_func: Any) -> DataStreamSink:
         """Write every record with a SinkFunction (or callable(value, context))."""
         resolve(sink_func, "invoke")
-        return self._sink("Sink: Unnamed", SinkFunctionOperator(sink_func))
+        return self._sink("Unnamed", SinkFunctionOperator(sink_func))
 
     def sink_to(self, sink: Any) -> DataStreamSink:
         """Write the stream with a Sink (FileSink, DiscardingSink, your own Sink)."""

@@ -23,6 +23,9 @@ class PrintSinkOperator(StreamOperator):
     above 1. Records print as PyFlink shows them (``formatting.print_string``).
     """
 
+    #: Flink names legacy sinks "Sink: <name>" in task names
+    display_prefix = "Sink: "
+
     def __init__(self, sink_identifier: str | None, type_info: Any, to_stderr: bool = False) -> None:
         super().__init__()
         self.sink_identifier = sink_identifier
@@ -61,6 +64,8 @@ class _SinkContext:
 
 class SinkFunctionOperator(StreamOperator):
     """``DataStream.add_sink``: calls ``invoke(value, context)`` per record."""
+
+    display_prefix = "Sink: "
 
     def __init__(self, func: Any) -> None:
         super().__init__()
