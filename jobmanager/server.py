@@ -409,17 +409,32 @@ class JobManager:
                     operators, listed = _self_contained(storage, eff.checkpoint_id,
                                                         eff.operators), ()
                 path = storage.write_metadata(eff.checkpoint_id, operators, listed)
-                # A full checkpoint's shared files stay registered to it all the same: the
-                # tasks' next incremental snapshots build on them.
-                registry.retain(eff.checkpoint_id, eff.shared_files,
-                                jm.checkpoints.config.num_retained)
         except Exception as exc:  # noqa: BLE001 - a failed write fails the checkpoint
             error = f"{type(exc).__name__}: {exc}"
             log.warning("checkpoint %d of job %s could not be written: %s",
                         eff.checkpoint_id, eff.job_id, error)
         with self._cond:
             effects = jm.on_checkpoint_written(eff.checkpoint_id, path, error, time.time())
+            latest = jm.checkpoints.latest if jm.checkpoints is not None else None
+            accepted = latest is not None and latest.checkpoint_id == eff.checkpoint_id
             self._cond.notify_all()
+        if not error and eff.savepoint is None:
+            # Only a checkpoint the coordinator took subsumes older ones: one abandoned by a
+            # failover meanwhile must not delete the checkpoint the restart restores from.
+            try:
+                if accepted:
+                    # A full checkpoint's shared files stay registered to it all the same:
+                    # the tasks' next incremental snapshots build on them.
+                    registry.retain(eff.checkpoint_id, eff.shared_files,
+                                    jm.checkpoints.config.num_retained)
+                else:
+                    storage.discard_checkpoint(eff.checkpoint_id)
+                    for f in eff.shared_files:
+                        if registry.reference_count(f) == 0:
+                            storage.delete_file(f)
+            except OSError as exc:
+                log.warning("cleaning up after checkpoint %d of job %s failed: %s",
+                            eff.checkpoint_id, eff.job_id, exc)
         if not error:
             log.info("Completed %s %d for job %s: %s", "savepoint" if eff.savepoint
                      else "checkpoint", eff.checkpoint_id, eff.job_id, path)

@@ -491,7 +491,8 @@ def test_processing_time_windows_fire_after_a_failover(local_env: None, tmp_path
     (marks / "go").touch()
     details = client.wait(job_id, timeout=90)
     assert details.info.state == "FINISHED", details.failure_cause
-    assert details.num_restarts == 1 and "injected failure" in details.failure_cause
+    assert details.num_restarts == 1 and "injected failure" in details.failure_cause, \
+        details.failure_cause
     totals: dict[str, list[int]] = {"p": [0, 0], "r": [0, 0]}
     for line, times in committed_lines(tmp_path / "out").items():
         assert times == 1, line
