@@ -176,3 +176,22 @@ def committed_lines(out: Path) -> Counter[str]:
             if not name.startswith("."):
                 lines.update(Path(dirpath, name).read_text().splitlines())
     return lines
+
+
+def checkpointed_env(tmp: Path, parallelism: int, restore: str | None = None,
+                     allow_non_restored: bool = False) -> StreamExecutionEnvironment:
+    """An environment checkpointing every 300 ms into ``tmp/checkpoints`` (small batches),
+    restoring from ``restore`` if given (``allow_non_restored``: as ``run -n``)."""
+    from flink_py.common import Configuration
+
+    config = (Configuration()
+              .set_string("execution.checkpointing.interval", "300 ms")
+              .set_string("execution.checkpointing.dir", str(tmp / "checkpoints"))
+              .set_string("taskmanager.network.batch.max-rows", "50"))
+    if restore:
+        config.set_string("execution.state-recovery.path", restore)
+    if allow_non_restored:
+        config.set_string("execution.state-recovery.ignore-unclaimed-state", "true")
+    env = StreamExecutionEnvironment.get_execution_environment(config)
+    env.set_parallelism(parallelism)
+    return env

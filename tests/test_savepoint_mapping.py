@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from flink_py.client.graph import GraphError, murmur3_128
-from flink_py.common import Configuration, Encoder, Types
+from flink_py.common import Encoder, Types
 from flink_py.common.runtime.checkpoint_storage import read_snapshot
 from flink_py.datastream import StreamExecutionEnvironment
 from flink_py.datastream.connectors.file_system import (
@@ -39,6 +39,7 @@ from flink_py.jobmanager.job_master import JobMaster
 
 from tests.api_support import (
     by_value,
+    checkpointed_env,
     committed_lines,
     expected_running_sums,
     write_keyed_inputs,
@@ -188,19 +189,7 @@ def test_job_master_refuses_state_of_another_kind_unless_allowed() -> None:
 FILES, LINES, KEYS = 3, 600, 4
 
 
-def _env(tmp: Path, parallelism: int, restore: str | None = None,
-         allow_non_restored: bool = False) -> StreamExecutionEnvironment:
-    config = (Configuration()
-              .set_string("execution.checkpointing.interval", "300 ms")
-              .set_string("execution.checkpointing.dir", str(tmp / "checkpoints"))
-              .set_string("taskmanager.network.batch.max-rows", "50"))
-    if restore:
-        config.set_string("execution.state-recovery.path", restore)
-    if allow_non_restored:
-        config.set_string("execution.state-recovery.ignore-unclaimed-state", "true")
-    env = StreamExecutionEnvironment.get_execution_environment(config)
-    env.set_parallelism(parallelism)
-    return env
+_env = checkpointed_env
 
 
 def _sums(env: StreamExecutionEnvironment, source: Any, parse: Any, out: Path) -> Any:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flink_py.common import Configuration, Encoder, Types
+from flink_py.common import Encoder, Types
 from flink_py.datastream import StreamExecutionEnvironment
 from flink_py.datastream.connectors.file_system import (
     FileSink,
@@ -26,6 +26,7 @@ from flink_py.datastream.connectors.file_system import (
 
 from tests.api_support import (
     by_value,
+    checkpointed_env,
     committed_lines,
     expected_running_sums,
     write_keyed_inputs,
@@ -38,19 +39,7 @@ by_value(__name__)
 FILES, LINES, KEYS = 3, 600, 4
 
 
-def _env(tmp: Path, parallelism: int, restore: str | None = None,
-         allow_non_restored: bool = False) -> StreamExecutionEnvironment:
-    config = (Configuration()
-              .set_string("execution.checkpointing.interval", "300 ms")
-              .set_string("execution.checkpointing.dir", str(tmp / "checkpoints"))
-              .set_string("taskmanager.network.batch.max-rows", "50"))
-    if restore:
-        config.set_string("execution.savepoint.path", restore)
-    if allow_non_restored:
-        config.set_string("execution.savepoint.ignore-unclaimed-state", "true")
-    env = StreamExecutionEnvironment.get_execution_environment(config)
-    env.set_parallelism(parallelism)
-    return env
+_env = checkpointed_env
 
 
 def _job(env: StreamExecutionEnvironment, src: Path, out: Path, delay_s: float,
