@@ -9,7 +9,6 @@ import io
 import lzma
 import re
 import zlib
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,8 @@ import cloudpickle
 import pyarrow as pa
 import pytest
 
-from flink_py.client.context import ClientContext, set_context
 from flink_py.client.local_cluster import LocalCluster
 from flink_py.common import Encoder, Row, Types
-from flink_py.common.runtime.config import FlinkConfig
 from flink_py.datastream import StreamExecutionEnvironment as Env
 from flink_py.datastream.connectors import _fs
 from flink_py.datastream.connectors._file_source import (
@@ -39,6 +36,7 @@ from flink_py.datastream.connectors.file_system import (
 )
 from flink_py.datastream.formats.csv import CsvBulkWriters, CsvReaderFormat, CsvSchema
 from flink_py.datastream.formats.parquet import ParquetBulkWriters
+from tests.api_support import cluster_env, session_cluster  # noqa: F401 - fixtures
 
 LINES = [f"row {i} é" for i in range(3000)]
 DATA = ("\n".join(LINES) + "\n").encode()
@@ -283,22 +281,11 @@ def test_bulk_format_builder_requires_on_checkpoint_rolling_policy(tmp_path: Pat
 # -- the job path: compressed sources into a CSV bulk sink ----------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
-    with LocalCluster(FlinkConfig(), slots=2) as c:
-        yield c
-
-
 @pytest.fixture
-def env(cluster: LocalCluster) -> Iterator[Env]:
-    set_context(ClientContext(config=FlinkConfig(), jobmanager=cluster.address))
-    try:
-        yield Env.get_execution_environment()
-    finally:
-        set_context(None)
+def env(cluster_env: LocalCluster) -> Env:
+    return Env.get_execution_environment()
 
 
-@pytest.mark.slow
 def test_job_reads_compressed_files_and_writes_jackson_csv(env: Env, tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()
