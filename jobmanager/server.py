@@ -397,10 +397,7 @@ class JobManager:
             if eff.savepoint is not None:
                 path = write_savepoint(storage, eff.savepoint.target_directory,
                                        eff.checkpoint_id, eff.operators)
-                storage.discard_checkpoint(eff.checkpoint_id)  # the copy is the savepoint
-                for f in eff.shared_files:  # new SSTs no retained checkpoint references
-                    if registry.reference_count(f) == 0:
-                        storage.delete_file(f)
+                _discard_unretained(storage, registry, eff)  # the copy is the savepoint
             else:
                 with self._cond:
                     full = bool(jm.checkpoints.manual.get(eff.checkpoint_id))
@@ -428,10 +425,7 @@ class JobManager:
                     registry.retain(eff.checkpoint_id, eff.shared_files,
                                     jm.checkpoints.config.num_retained)
                 else:
-                    storage.discard_checkpoint(eff.checkpoint_id)
-                    for f in eff.shared_files:
-                        if registry.reference_count(f) == 0:
-                            storage.delete_file(f)
+                    _discard_unretained(storage, registry, eff)
             except OSError as exc:
                 log.warning("cleaning up after checkpoint %d of job %s failed: %s",
                             eff.checkpoint_id, eff.job_id, exc)
@@ -866,3 +860,12 @@ def _job_info(jm: JobMaster) -> Any:
         job_id=jm.job_id, name=jm.graph.name, state=jm.state,
         start_time_ms=int(jm.start_time * 1000),
         end_time_ms=int(jm.end_time * 1000) if jm.end_time else 0)
+
+
+def _discard_unretained(storage: Any, registry: Any, eff: WriteCheckpoint) -> None:
+    """Delete a checkpoint no one keeps: its directory and the new shared files (SSTs)
+    no retained checkpoint references."""
+    storage.discard_checkpoint(eff.checkpoint_id)
+    for f in eff.shared_files:
+        if registry.reference_count(f) == 0:
+            storage.delete_file(f)
