@@ -18,7 +18,7 @@ BOOLEAN                     ``bool``                                     ``bool`
 BYTE/SHORT/INT/LONG         ``int`` (range checked)                      ``int8/16/32/64``
 FLOAT, DOUBLE               ``float`` (``int`` accepted)                 ``float32/64``
 BIG_INT                     ``int`` (at most 38 decimal digits)          ``decimal128(38, 0)``
-BIG_DEC                     ``decimal.Decimal`` (``int`` accepted)       ``decimal128(38, 18)``
+BIG_DEC                     ``decimal.Decimal`` (``int`` accepted)       ``string`` (the value's text)
 SQL_DATE, LOCAL_DATE        ``datetime.date``                            ``date32``
 SQL_TIME, LOCAL_TIME        ``datetime.time`` (naive)                    ``time64[us]``
 SQL_TIMESTAMP,              ``datetime.datetime`` (naive)                ``timestamp[us]``
@@ -73,10 +73,8 @@ __all__ = [
     "Types",
 ]
 
-#: Precision and scale used for ``Types.BIG_DEC()`` (Flink's default DECIMAL for Python
-#: ``decimal.Decimal``): up to 20 integral digits and exactly 18 fractional digits.
-BIG_DEC_PRECISION = 38
-BIG_DEC_SCALE = 18
+#: ``Types.BIG_DEC()`` is Java's BigDecimal (PyFlink's BigDecimalCoder): any precision, and
+#: every value keeps its own scale (``1.50`` stays ``1.50``). It travels as its decimal text.
 #: ``Types.BIG_INT()`` travels as ``decimal128(38, 0)``: integers of at most 38 digits.
 BIG_INT_PRECISION = 38
 
@@ -222,10 +220,6 @@ _BIG_INT_LIMIT = 10**BIG_INT_PRECISION
 _FLOAT32_MAX = 3.4028234663852886e38
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
-_BIG_DEC_QUANTUM = decimal.Decimal(1).scaleb(-BIG_DEC_SCALE)
-_BIG_DEC_CONTEXT = decimal.Context(
-    prec=BIG_DEC_PRECISION, traps=[decimal.Inexact, decimal.InvalidOperation]
-)
 
 _BASIC_ARROW_TYPES: dict[BasicType, pa.DataType] = {
     BasicType.STRING: pa.string(),
@@ -238,7 +232,7 @@ _BASIC_ARROW_TYPES: dict[BasicType, pa.DataType] = {
     BasicType.DOUBLE: pa.float64(),
     BasicType.CHAR: pa.string(),
     BasicType.BIG_INT: pa.decimal128(BIG_INT_PRECISION, 0),
-    BasicType.BIG_DEC: pa.decimal128(BIG_DEC_PRECISION, BIG_DEC_SCALE),
+    BasicType.BIG_DEC: pa.string(),
     BasicType.INSTANT: pa.timestamp("us", tz="UTC"),
 }
 
@@ -289,14 +283,6 @@ def _validate_basic(ti: BasicTypeInfo, value: Any) -> None:
             raise TypeMismatchError.for_value(value, ti)
         if not value_dec.is_finite():
             raise TypeMismatchError.for_value(value, ti, "not a finite decimal")
-        try:
-            value_dec.quantize(_BIG_DEC_QUANTUM, context=_BIG_DEC_CONTEXT)
-        except decimal.DecimalException:
-            raise TypeMismatchError.for_value(
-                value,
-                ti,
-                "does not fit DECIMAL(%d, %d)" % (BIG_DEC_PRECISION, BIG_DEC_SCALE),
-            ) from None
     elif bt is BasicType.INSTANT:
         if isinstance(value, datetime.datetime):
             if value.tzinfo is None or value.utcoffset() is None:

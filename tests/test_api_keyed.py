@@ -324,6 +324,18 @@ def test_batch_runtime_mode_emits_only_the_final_aggregate_per_key() -> None:
     assert sorted(keyed.max_by(1).execute_and_collect()) == [("a", 5, "w"), ("b", 7, "q")]
 
 
+def test_batch_reduce_emits_the_final_values_in_key_order() -> None:
+    """Flink's BATCH mode sorts keyed input by key: the final values come key by key."""
+    from flink_py.datastream import RuntimeExecutionMode
+
+    env = _env(1)
+    env.set_runtime_mode(RuntimeExecutionMode.BATCH)
+    words = ["pear", "apple", "fig", "apple", "banana", "fig", "apple"]
+    out = list(env.from_collection(words).map(lambda w: (w, 1)).key_by(lambda t: t[0])
+               .reduce(lambda a, b: (a[0], a[1] + b[1])).execute_and_collect())
+    assert out == [("apple", 3), ("banana", 1), ("fig", 2), ("pear", 1)]
+
+
 def test_reduce_changing_its_accumulator_in_place_leaves_earlier_outputs_alone() -> None:
     """PyFlink keeps reducing state serialized: a function that updates ``a`` in place
     and returns it still emits 1, 3, 6 -- not three references to the final value."""

@@ -61,9 +61,11 @@ TYPED_VALUES: dict[str, tuple[Any, list[Any], list[Any]]] = {
     "BOOLEAN": (Types.BOOLEAN(), [True, False], [True, False]),
     "BYTE": (Types.BYTE(), [-128, 127], [-128, 127]),
     "SHORT": (Types.SHORT(), [300, -32768], [300, -32768]),
-    # DECIMAL(38, 18), as PyFlink's BIG_DEC columns.
-    "BIG_DEC": (Types.BIG_DEC(), [decimal.Decimal("1.25")],
-                [decimal.Decimal("1.250000000000000000")]),
+    # Java BigDecimal (PyFlink's BigDecimalCoder): each value keeps its scale and precision
+    "BIG_DEC": (Types.BIG_DEC(), [decimal.Decimal("1.25"), decimal.Decimal("1.50"),
+                                  decimal.Decimal("0.1234567890123456789012345")],
+                [decimal.Decimal("1.25"), decimal.Decimal("1.50"),
+                 decimal.Decimal("0.1234567890123456789012345")]),
     "SQL_TIMESTAMP": (Types.SQL_TIMESTAMP(), [datetime.datetime(2024, 1, 2, 3, 4, 5, 678000)],
                       [datetime.datetime(2024, 1, 2, 3, 4, 5, 678000)]),
     "PICKLED_BYTE_ARRAY": (Types.PICKLED_BYTE_ARRAY(), [{"any": (1, 2)}, {3}],
@@ -433,8 +435,9 @@ def test_watermark_alignment_and_execution_config_restart_strategy_are_accepted(
 
 class _LaterTimer(KeyedProcessFunction):
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Any:
-        timers = ctx.timer_service()
-        timers.register_processing_time_timer(timers.current_processing_time() + 3_600_000)
+        # one timer per key, far ahead of the clock (year 2100): a timestamp taken from
+        # the clock could differ between a key's two records and make two timers
+        ctx.timer_service().register_processing_time_timer(4_102_444_800_000)
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Any:
         yield "timer", ctx.get_current_key()

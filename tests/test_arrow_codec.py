@@ -125,6 +125,12 @@ def test_int_is_accepted_for_double_and_big_dec() -> None:
     assert roundtrip(Types.BIG_DEC(), [3]) == [decimal.Decimal(3)]
 
 
+def test_big_dec_keeps_each_values_scale_and_precision_as_java_bigdecimal() -> None:
+    values = [decimal.Decimal("1.50"), decimal.Decimal("1e-19"), decimal.Decimal("-0.000"),
+              decimal.Decimal("123456789012345678901234567890.1234567890"), None]
+    assert [str(v) for v in roundtrip(Types.BIG_DEC(), values)] == [str(v) for v in values]
+
+
 def test_instant_decodes_aware_utc_and_accepts_offsets_and_instant_like() -> None:
     class Instant:
         def __init__(self, seconds: int, nanos: int) -> None:
@@ -349,7 +355,7 @@ MISMATCHES: list[tuple[TypeInformation, list[Any], str]] = [
     (Types.BIG_INT(), [10**38], "more than 38 decimal digits"),
     (Types.BIG_DEC(), [0.5], "Value 0.5 (float) does not match the declared type BIG_DEC"),
     (Types.BIG_DEC(), ["1.5"], "does not match the declared type BIG_DEC"),
-    (Types.BIG_DEC(), [decimal.Decimal("1e-19")], "DECIMAL(38, 18)"),
+    (Types.BIG_DEC(), [decimal.Decimal("NaN")], "not a finite decimal"),
     (Types.SQL_DATE(), [datetime.datetime(2020, 1, 1, 5)], "declared type SQL_DATE"),
     (Types.SQL_DATE(), [5], "Value 5 (int) does not match the declared type SQL_DATE"),
     (Types.SQL_TIME(), [5], "declared type SQL_TIME"),

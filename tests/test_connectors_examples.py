@@ -47,7 +47,7 @@ def test_file_word_count_example(tmp_path: Path) -> None:
     _run(str(EXAMPLES / "file_word_count.py"), "--input", str(tmp_path / "in"),
          "--output", str(tmp_path / "out"))
     parts = sorted((tmp_path / "out").iterdir())
-    assert parts and all(re.fullmatch(r"wc-[0-9a-f-]{36}-0-\d+\.txt", p.name) for p in parts)
+    assert parts and all(re.fullmatch(r"wc-[0-9a-f-]{36}-\d+\.txt", p.name) for p in parts)
     final: dict[str, int] = {}
     for line in "".join(p.read_text() for p in parts).splitlines():
         word, count = line.strip("()").split(",")

@@ -53,7 +53,10 @@ def test_in_progress_parts_become_final_only_when_committed(tmp_path: Path) -> N
     w.write_batch(["a", "b"], None)
     hidden = list(tmp_path.iterdir())
     assert len(hidden) == 1
-    assert re.fullmatch(r"\.out-[0-9a-f-]{36}-1-0\.log\.inprogress\.[0-9a-f-]{36}", hidden[0].name)
+    # Flink's FileSink names: <prefix>-<bucket uuid>-<part counter><suffix>; the in-progress
+    # uuid carries the subtask index (00000001-...) for the clean-up after a restore
+    assert re.fullmatch(r"\.out-[0-9a-f-]{36}-0\.log\.inprogress\.00000001-[0-9a-f-]{27}",
+                        hidden[0].name)
     assert w.prepare_commit() == []  # nothing rolled yet
     # A checkpoint (periodic, manual or a savepoint) rolls the part: flink-py does not resume
     # in-progress files after a restore, so what was written before it must be committed.

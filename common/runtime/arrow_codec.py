@@ -252,10 +252,15 @@ def _guard_timestamp(values: Sequence[Any], arr: pa.Array) -> None:
     _guard_naive(values, _DATETIME_EXACT, datetime.datetime)
 
 
-def _guard_big_dec(values: Sequence[Any], arr: pa.Array) -> None:
+def _encode_big_dec(values: Sequence[Any]) -> pa.Array:
+    """Java BigDecimals travel as their text: any precision, each value's own scale."""
     _check_types(
         values, _DECIMAL_EXACT, lambda t: issubclass(t, (decimal.Decimal, int)) and t is not bool
     )
+    texts = [None if v is None else str(v) for v in values]
+    if any(t is not None and t[-1:] in ("N", "y") for t in texts):  # NaN, sNaN, Infinity
+        raise _Reject("not a finite decimal")
+    return pa.array(texts, pa.string())
 
 
 def _guard_none(values: Sequence[Any], arr: pa.Array) -> None:
@@ -334,9 +339,7 @@ def _direct_guard(ti: TypeInformation) -> _Guard | None:
             return _guard_double
         if bt is BasicType.FLOAT:
             return _guard_float
-        if bt is BasicType.BIG_DEC:
-            return _guard_big_dec
-        return None  # INSTANT: Instant-like objects need converting
+        return None  # BIG_DEC (as text), INSTANT (Instant-like objects): converted first
     temporal = _temporal_kind(ti)
     if temporal is not None:
         return {"date": _guard_date, "time": _guard_time, "timestamp": _guard_timestamp}[temporal]
@@ -546,6 +549,8 @@ def _make_encoder(ti: TypeInformation) -> _Encoder:
         return partial(_encode_direct, arrow_type, guard)
     if isinstance(ti, BasicTypeInfo) and ti.get_basic_type() is BasicType.INSTANT:
         return partial(_encode_instant, arrow_type)
+    if isinstance(ti, BasicTypeInfo) and ti.get_basic_type() is BasicType.BIG_DEC:
+        return _encode_big_dec
     if isinstance(ti, PickledBytesTypeInfo):
         return _encode_pickled_nullable
     if isinstance(ti, (RowTypeInfo, TupleTypeInfo)):

@@ -150,9 +150,27 @@ class ReduceOperator(AbstractKeyedOperator):
     def end_input(self) -> None:
         super().end_input()
         if self.batch_mode:
-            final = [v for _, v in self.state.items_internal()]
+            final = [v for _, v in _in_key_order(self.state.items_internal())]
             if final:
                 self.output.emit(final, None)
+
+
+def _in_key_order(items: Any) -> list[tuple[Any, Any]]:
+    """``(key, value)`` pairs sorted by key when the keys are comparable, else as given.
+
+    Flink's BATCH mode sorts a keyed operator's input by key and emits a key's
+    final reduce result when its records end, so the results come key by key in
+    key order (for String keys, lexicographic).
+    """
+    pairs = list(items)
+    try:
+        return sorted(pairs, key=_first)
+    except TypeError:  # keys of mixed or unordered types: the backend's order
+        return pairs
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
 
 
 class TupleSumOperator(ReduceOperator):

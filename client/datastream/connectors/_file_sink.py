@@ -2,8 +2,8 @@
 
 Layout (as Flink's FileSink)::
 
-    <base path>/<bucket id>/part-<uid>-<subtask>-<n><suffix>             finished
-    <base path>/<bucket id>/.part-<uid>-<subtask>-<n><suffix>.inprogress.<uuid>
+    <base path>/<bucket id>/part-<uid>-<n><suffix>                       finished
+    <base path>/<bucket id>/.part-<uid>-<n><suffix>.inprogress.<uuid>
 
 A writer appends records to one *in-progress* part file per active bucket
 (hidden name). When the rolling policy says so, at a checkpoint if the policy
@@ -11,7 +11,9 @@ rolls there, and at the end of input the part is closed and becomes
 *pending*: a :class:`FileSinkCommittable` handed out by ``prepare_commit``.
 The :class:`FileCommitter` renames a pending file to its final name; renaming
 is idempotent (a missing source whose target exists counts as committed).
-``<uid>`` is a random id per writer; ``<n>`` counts the parts of a bucket.
+``<uid>`` is a random UUID per bucket of a writer; ``<n>`` counts the parts of
+that bucket. The in-progress ``<uuid>`` starts with the subtask index as 8 hex
+digits (``0000000N-...``), so a restored subtask finds its own leftovers.
 
 Under checkpointing the sink is exactly-once: every in-progress part is
 rolled at each checkpoint (its records then belong to that checkpoint's
@@ -84,9 +86,10 @@ class _Part:
     """One in-progress part file."""
 
     def __init__(self, bucket_id: str, directory: str, name: str, bulk_factory: Any,
-                 now: int) -> None:
+                 now: int, subtask: int) -> None:
         self.target = _fs.join(directory, name)
-        self.temp = _fs.join(directory, f".{name}.inprogress.{uuid.uuid4()}")
+        tag = f"{subtask:08x}{str(uuid.uuid4())[8:]}"
+        self.temp = _fs.join(directory, f".{name}.inprogress.{tag}")
         fs, path = _fs.resolve(self.temp)
         fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
         self.stream = fs.open_output_stream(path)
@@ -124,6 +127,7 @@ class _Bucket:
         self.directory = directory
         self.part: _Part | None = None
         self.counter = 0
+        self.uid = str(uuid.uuid4())
 
 
 class _BucketContext:
@@ -160,7 +164,6 @@ class FileWriter(SinkWriter[FileSinkCommittable]):
         self.suffix = output_config.get_part_suffix()
         self.check_interval = bucket_check_interval_ms
         self.subtask = subtask
-        self.uid = str(uuid.uuid4())
         self.buckets: dict[str, _Bucket] = {}
         self.pending: list[FileSinkCommittable] = []
         self._ctx = _BucketContext()
@@ -181,9 +184,9 @@ class FileWriter(SinkWriter[FileSinkCommittable]):
         return b
 
     def _open(self, b: _Bucket, now: int) -> _Part:
-        name = f"{self.prefix}-{self.uid}-{self.subtask}-{b.counter}{self.suffix}"
+        name = f"{self.prefix}-{b.uid}-{b.counter}{self.suffix}"
         b.counter += 1
-        b.part = _Part(b.bucket_id, b.directory, name, self.bulk_factory, now)
+        b.part = _Part(b.bucket_id, b.directory, name, self.bulk_factory, now, self.subtask)
         return b.part
 
     def _roll(self, b: _Bucket) -> None:
@@ -276,8 +279,8 @@ class FileWriter(SinkWriter[FileSinkCommittable]):
         Files in ``keep`` (temp paths of restored, not yet published committables)
         stay. Returns the deleted paths.
         """
-        pattern = re.compile(rf"^\.{re.escape(self.prefix)}-[0-9a-f-]{{36}}-{self.subtask}-\d+"
-                             rf"{re.escape(self.suffix)}\.inprogress\.")
+        pattern = re.compile(rf"^\.{re.escape(self.prefix)}-[0-9a-f-]{{36}}-\d+"
+                             rf"{re.escape(self.suffix)}\.inprogress\.{self.subtask:08x}-")
         fs, base = _fs.resolve(self.base_path)
         try:
             infos = fs.get_file_info(pafs.FileSelector(base, recursive=True,

@@ -26,7 +26,6 @@ for all their windows go to the late-data side output, or are counted in
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from flink_py.datastream.functions import Function, KeyedStateStore, RuntimeContext
