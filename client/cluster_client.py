@@ -294,7 +294,12 @@ class CollectIterator:
         return value
 
     def _fill(self) -> None:
-        resp = self.client.fetch_collect(self.job_id, self.collect_id)
+        try:
+            resp = self.client.fetch_collect(self.job_id, self.collect_id)
+        except ValueError as exc:  # the results cannot be delivered (a restart without
+            self.close()           # checkpointing after results were returned): as Flink
+            raise RuntimeError(f"Collecting the results of job {self.job_id} failed: "
+                               f"{exc}") from None
         if resp.payloads:
             self._buffer = [v for p in resp.payloads for v in pickle.loads(p)]
             self._pos = 0

@@ -269,6 +269,20 @@ class CheckpointConfigValues:
         """Tasks wait for a final checkpoint at the end of their data (FLIP-147)."""
         return self.enabled and self.after_tasks_finish
 
+    def retained_after(self, job_state: str) -> bool:
+        """Whether the job's checkpoints outlive it when it ends in ``job_state``.
+
+        Flink's ``CheckpointProperties``: a FINISHED job's checkpoints are always
+        discarded; RETAIN_ON_CANCELLATION keeps them when the job is canceled or
+        failed, DELETE_ON_CANCELLATION (retain on failure) only when it failed, and
+        NO_EXTERNALIZED_CHECKPOINTS never.
+        """
+        if self.retention == "RETAIN_ON_CANCELLATION":
+            return job_state in ("CANCELED", "FAILED")
+        if self.retention == "DELETE_ON_CANCELLATION":
+            return job_state == "FAILED"
+        return False
+
 
 # -- effects -----------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)

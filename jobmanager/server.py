@@ -9,7 +9,6 @@ small thread pool so no RPC is made while holding the lock).
 
 from __future__ import annotations
 
-import collections
 import copy
 import json
 import logging
@@ -46,6 +45,7 @@ from flink_py.jobmanager.checkpoint_coordinator import (
     operator_key,
     unmapped_state,
 )
+from flink_py.jobmanager.collect_results import CollectResults, Guarantee
 from flink_py.jobmanager.job_master import (
     CancelTask,
     CheckpointNotification,
@@ -72,13 +72,8 @@ def python_version() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
-class _CollectBuffer:
-    """Results of one execute_and_collect sink, waiting for the client."""
-
-    def __init__(self, producers: int) -> None:
-        self.batches: collections.deque[bytes] = collections.deque()
-        self.producers = producers
-        self.ended = 0
+class CollectError(RuntimeError):
+    """The results of a collect sink cannot be delivered any more (the client raises it)."""
 
 
 class JobManager:
@@ -93,7 +88,7 @@ class JobManager:
         self.slot_timeout_ms = int(config.get("slot.request.timeout"))
         self.rm = ResourceManager()
         self.jobs: dict[str, JobMaster] = {}
-        self.collect: dict[tuple[str, str], _CollectBuffer] = {}
+        self.collect: dict[tuple[str, str], CollectResults] = {}
         #: job id -> (storage, shared-state registry) of its checkpoints
         self._checkpoint_stores: dict[str, tuple[CheckpointStorage, SharedStateRegistry]] = {}
         self._cond = threading.Condition()
@@ -189,8 +184,12 @@ class JobManager:
                 graph.job_id = new_id()
             jm = JobMaster(graph, now, self.config, restore)
             self.jobs[graph.job_id] = jm
+            cp = jm.checkpoints
+            guarantee = Guarantee.of(cp is not None and cp.config.enabled,
+                                     cp.config.mode if cp is not None else "",
+                                     graph.runtime_mode != "BATCH")
             for cid, producers in graph.collect_ids.items():
-                self.collect[(graph.job_id, cid)] = _CollectBuffer(producers)
+                self.collect[(graph.job_id, cid)] = CollectResults(producers, guarantee)
             effects = self._schedule_waiting(now)
             self._cond.notify_all()
         log.info("Job %s (%s) submitted: needs %d slot(s)", graph.job_id, graph.name,
@@ -414,6 +413,10 @@ class JobManager:
             effects = jm.on_checkpoint_written(eff.checkpoint_id, path, error, time.time())
             latest = jm.checkpoints.latest if jm.checkpoints is not None else None
             accepted = latest is not None and latest.checkpoint_id == eff.checkpoint_id
+            if accepted and eff.savepoint is None:
+                for (job_id, _), results in self.collect.items():
+                    if job_id == eff.job_id:
+                        results.checkpoint_completed(eff.checkpoint_id)
             self._cond.notify_all()
         if not error and eff.savepoint is None:
             # Only a checkpoint the coordinator took subsumes older ones: one abandoned by a
@@ -439,8 +442,7 @@ class JobManager:
         cp = jm.checkpoints
         if cp is None:
             return
-        keep = (cp.config.retention == "RETAIN_ON_CANCELLATION"
-                or (cp.config.retention == "DELETE_ON_CANCELLATION" and jm.state == "FAILED"))
+        keep = cp.config.retained_after(jm.state)
         store = self._checkpoint_stores.pop(jm.job_id, None)
         if keep or store is None:
             return
@@ -458,8 +460,20 @@ class JobManager:
                 slots = self.rm.allocate(jm.job_id, jm.slots_needed())
                 if slots is None:
                     continue
+                restarting = jm.state == "RESTARTING"
                 effects += jm.on_slots(slots, now)
+                if restarting:
+                    self._collect_restarted(jm)
         return effects
+
+    def _collect_restarted(self, jm: JobMaster) -> None:
+        """The job was redeployed (caller holds the lock): tell its collect sinks."""
+        attempt = max((ex.attempt for ex in jm.executions.values()), default=0)
+        latest = jm.checkpoints.latest if jm.checkpoints is not None else None
+        restored = latest.checkpoint_id if latest is not None else 0
+        for (job_id, _), results in self.collect.items():
+            if job_id == jm.job_id:
+                results.restart(attempt, restored)
 
     # -- effects -------------------------------------------------------------
     def _run_effects(self, effects: list[Any]) -> None:
@@ -471,8 +485,11 @@ class JobManager:
                     jm = self.jobs.get(eff.job_id)
                     self._cond.notify_all()
                 if jm is not None:
+                    # a job that recovered and FINISHED keeps its last failure only in
+                    # its details (exception history), not in this line
                     log.info("Job %s reached %s%s", eff.job_id, jm.state,
-                             f": {jm.failure_cause}" if jm.failure_cause else "")
+                             f": {jm.failure_cause}" if jm.failure_cause
+                             and jm.state != "FINISHED" else "")
                     try:
                         self._pool.submit(self._discard_checkpoints, jm)
                     except RuntimeError:
@@ -592,14 +609,19 @@ class JobManager:
         self._run_effects(effects)
 
     # -- collect -------------------------------------------------------------
-    def push_collect(self, job_id: str, collect_id: str, payload: bytes, end: bool) -> bool:
+    def push_collect(self, job_id: str, collect_id: str, payload: bytes, end: bool,
+                     subtask: int = 0, attempt: int = 0, tag: int = 0) -> bool:
         """Buffer a result batch; False (after a short wait) when full."""
         with self._cond:
             buf = self.collect.get((job_id, collect_id))
             if buf is None:
                 return True  # the job is gone: drop
             deadline = time.monotonic() + 1.0
-            while len(buf.batches) >= _COLLECT_BUFFER and not self._stopped.is_set():
+            # Only what the client may take back-pressures the sink: batches waiting for a
+            # checkpoint must not block the sink, or its barrier could never pass (Flink
+            # keeps them in the client; here they wait in the JobManager)
+            while len(buf.visible) >= _COLLECT_BUFFER and attempt >= buf.attempt \
+                    and not self._stopped.is_set():
                 jm = self.jobs.get(job_id)
                 if jm is None or jm.is_terminal:
                     return True
@@ -607,10 +629,7 @@ class JobManager:
                 if remaining <= 0:
                     return False
                 self._cond.wait(remaining)
-            if payload:
-                buf.batches.append(payload)
-            if end:
-                buf.ended += 1
+            buf.push(attempt, subtask, payload, end, tag)
             self._cond.notify_all()
             return True
 
@@ -624,11 +643,17 @@ class JobManager:
                 jm = self.jobs.get(job_id)
                 if buf is None or jm is None:
                     raise KeyError(job_id)
-                if buf.batches:
-                    out = [buf.batches.popleft() for _ in range(min(max_batches, len(buf.batches)))]
+                if buf.error is not None:
+                    raise CollectError(buf.error)
+                if jm.state == "FINISHED":
+                    buf.job_finished()
+                elif jm.is_terminal:
+                    buf.job_ended_otherwise()
+                if buf.visible:
+                    out = buf.take(max_batches)
                     self._cond.notify_all()
                     return out, False, jm.state
-                finished = buf.ended >= buf.producers or jm.is_terminal
+                finished = (buf.all_ended and not buf.pending) or jm.is_terminal
                 remaining = deadline - time.monotonic()
                 if finished or remaining <= 0 or self._stopped.is_set():
                     return [], finished, jm.state
@@ -737,7 +762,8 @@ class _Servicer(jobmanager_pb2_grpc.JobManagerServiceServicer):
         return common_pb2.Empty()
 
     def PushCollectBatch(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
-        ok = self.jm.push_collect(request.job_id, request.collect_id, request.payload, request.end)
+        ok = self.jm.push_collect(request.job_id, request.collect_id, request.payload, request.end,
+                                  request.subtask_index, request.attempt, request.checkpoint_id)
         return jobmanager_pb2.PushCollectResponse(accepted=ok)
 
     def SubmitJob(self, request: Any, context: Any) -> Any:  # noqa: N802, D102
@@ -839,6 +865,8 @@ class _Servicer(jobmanager_pb2_grpc.JobManagerServiceServicer):
                 min(request.wait_ms, 5000) / 1000.0)
         except KeyError:
             context.abort(grpc.StatusCode.NOT_FOUND, f"Job {request.job_id} not found")
+        except CollectError as exc:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         return jobmanager_pb2.FetchCollectResponse(payloads=payloads, finished=finished,
                                                    job_state=state)
 

@@ -101,11 +101,13 @@ class WorkerServices:
                             tdd.task_name_with_subtask, exc.code().name)  # type: ignore[attr-defined]
                 time.sleep(0.2 * (attempt + 1))
 
-    def push_collect(self, ctx: Any, collect_id: str, payload: bytes, end: bool) -> None:
+    def push_collect(self, ctx: Any, collect_id: str, payload: bytes, end: bool,
+                     checkpoint_id: int = 0) -> None:
         """Hand results of an execute_and_collect sink to the JobManager."""
         req = jobmanager_pb2.CollectBatch(job_id=ctx.job_id, collect_id=collect_id,
                                           payload=payload, end=end,
-                                          subtask_index=ctx.subtask_index, attempt=ctx.attempt)
+                                          subtask_index=ctx.subtask_index, attempt=ctx.attempt,
+                                          checkpoint_id=checkpoint_id)
         while True:
             # The JobManager holds the call up to a second while its buffer is
             # full, so this loop is the sink's back-pressure, not a busy wait.

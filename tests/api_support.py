@@ -28,15 +28,18 @@ from typing import Any
 
 import cloudpickle
 import pytest
+from flink_py.client.cluster_client import ClusterClient
 from flink_py.client.context import ClientContext, set_context
 from flink_py.client.local_cluster import LocalCluster
 from flink_py.common.runtime.config import FlinkConfig
 from flink_py.datastream import StreamExecutionEnvironment
+from flink_py.datastream.functions import SourceFunction
 
 from tests.conftest import ProcessCluster, remote_env
 
-__all__ = ["by_value", "cluster_env", "mark_done", "remote_environment", "sequenced",
-           "session_cluster", "two_taskmanagers_cluster", "wait_for_markers"]
+__all__ = ["HoldOpen", "by_value", "cluster_env", "collect_then_cancel", "completed_checkpoints",
+           "mark_done", "remote_environment", "sequenced", "session_cluster",
+           "two_taskmanagers_cluster", "wait_for_markers"]
 
 
 def by_value(module_name: str) -> None:
@@ -143,6 +146,62 @@ def sequenced(env: Any, directory: str, items: list[tuple[int, Any]],
         first, *rest = streams[index]
         out.append(first.union(*rest) if rest else first)
     return out
+
+
+# -- retained checkpoints: Flink discards a FINISHED job's checkpoints, so a test that reads
+# them keeps its job running (a source held open) and cancels it (RETAIN_ON_CANCELLATION) ---
+
+class HoldOpen(SourceFunction):
+    """Emits ``records``, then stays open (emitting nothing) until the job is canceled."""
+
+    def __init__(self, records: list[Any] | None = None) -> None:
+        self.records = list(records or [])
+        self.running = True
+
+    def run(self, ctx: Any) -> None:
+        for r in self.records:
+            ctx.collect(r)
+        while self.running:
+            time.sleep(0.01)
+
+    def cancel(self) -> None:
+        self.running = False
+
+
+def completed_checkpoints(address: str, job_id: str) -> int:
+    """Checkpoints the JobManager at ``address`` has completed for ``job_id`` so far."""
+    with ClusterClient(address) as client:
+        return int(client.get_job(job_id).completed_checkpoints)
+
+
+def collect_then_cancel(stream: Any, count: int, checkpoints: int = 1,
+                        timeout: float = 60.0) -> list[Any]:
+    """The first ``count`` records of ``stream``'s (unending) job; then wait until
+    ``checkpoints`` more checkpoints completed and cancel the job, keeping them.
+
+    Raises:
+        TimeoutError: the checkpoints did not complete within ``timeout`` seconds.
+    """
+    results = stream.execute_and_collect()
+    try:
+        out = [next(results) for _ in range(count)]
+        def completed() -> int:
+            return int(results.client.get_job(results.job_id).completed_checkpoints)
+
+        need = completed() + checkpoints
+        deadline = time.monotonic() + timeout
+        while completed() < need:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{checkpoints} checkpoint(s) did not complete in {timeout} s")
+            time.sleep(0.02)
+        results.client.cancel(results.job_id)
+        while results.client.get_job(results.job_id).info.state != "CANCELED":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the job was not canceled within {timeout} s")
+            time.sleep(0.02)
+        return out
+    finally:
+        results.close()
 
 
 # -- file-to-file jobs: keyed running sums written by a two-phase-commit sink ---------------

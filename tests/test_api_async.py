@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from flink_py.client.cluster_client import JobExecutionException
+from flink_py.client.local_cluster import LocalCluster
 from flink_py.common import Configuration, Encoder, Row, Time, Types, WatermarkStrategy
 from flink_py.common.watermark_strategy import (
     Watermark,
@@ -54,6 +55,7 @@ from tests.api_support import (
     by_value,
     cluster_env,  # noqa: F401 - fixture
     committed_lines,
+    completed_checkpoints,
     remote_environment,
     session_cluster,  # noqa: F401 - fixture
     two_taskmanagers_cluster,
@@ -488,8 +490,8 @@ def test_unordered_results_are_never_late_for_event_time_windows() -> None:
     assert sorted(counts.execute_and_collect()) == [(w, 10) for w in range(12)]
 
 
-@pytest.mark.usefixtures("cluster_env")
-def test_checkpoints_complete_while_requests_are_in_flight(tmp_path: Path) -> None:
+def test_checkpoints_complete_while_requests_are_in_flight(cluster_env: LocalCluster,  # noqa: F811
+                                                          tmp_path: Path) -> None:
     config = (Configuration()
               .set_string("execution.checkpointing.dir", str(tmp_path))
               .set_string("execution.checkpointing.externalized-checkpoint-retention",
@@ -499,8 +501,10 @@ def test_checkpoints_complete_while_requests_are_in_flight(tmp_path: Path) -> No
     env.enable_checkpointing(50)
     ds = env.from_source(NumberSequenceSource(1, 400), None, "numbers")
     out = AsyncDataStream.ordered_wait(ds, Jittered(), Time.seconds(5), 8, Types.LONG())
-    assert list(out.execute_and_collect()) == list(range(1, 401))
-    assert list(tmp_path.glob("*/chk-*/_metadata")), "no checkpoint completed"
+    results = out.execute_and_collect()
+    assert list(results) == list(range(1, 401))
+    assert completed_checkpoints(cluster_env.address, results.job_id) > 0, \
+        "no checkpoint completed"
 
 
 # -- PyFlink's remote_model_inference example, with a collection as its source -------------------

@@ -44,8 +44,10 @@ from flink_py.datastream import (
 from flink_py.datastream.connectors.number_seq import NumberSequenceSource
 
 from tests.api_support import (
+    HoldOpen,
     by_value,
     cluster_env,  # noqa: F401 - fixture
+    collect_then_cancel,
     remote_environment,
     session_cluster,  # noqa: F401 - fixture
     two_taskmanagers_cluster,
@@ -76,10 +78,20 @@ class _Count(KeyedProcessFunction):
         yield ctx.get_current_key(), n, type(self.count).__name__
 
 
-def _run_counting_job(env: StreamExecutionEnvironment) -> list[Any]:
+def _run_counting_job(env: StreamExecutionEnvironment, keep_checkpoints: bool = False
+                      ) -> list[Any]:
+    """Count 40 records over 4 keys. ``keep_checkpoints``: the source then stays open
+    until a checkpoint completed after the 40th result and the job is canceled, which
+    keeps its checkpoints (RETAIN_ON_CANCELLATION; a finished job's are discarded)."""
     records = [f"k{i % 4}" for i in range(40)]
-    return list(env.from_collection(records, Types.STRING()).key_by(lambda r: r)
-                .process(_Count()).execute_and_collect())
+    if keep_checkpoints:
+        source = env.add_source(HoldOpen(records), type_info=Types.STRING())
+    else:
+        source = env.from_collection(records, Types.STRING())
+    counted = source.key_by(lambda r: r).process(_Count())
+    if keep_checkpoints:
+        return collect_then_cancel(counted, len(records))
+    return list(counted.execute_and_collect())
 
 
 def _keyed_handles(checkpoint_root: Path) -> list[dict[str, Any]]:
@@ -200,7 +212,7 @@ def test_set_state_backend_selects_the_keyed_backend_of_a_running_job(tmp_path: 
         cc.set_checkpoint_storage(FileSystemCheckpointStorage(f"file://{tmp_path / label}"))
         cc.set_externalized_checkpoint_cleanup(
             ExternalizedCheckpointCleanup.RETAIN_ON_CANCELLATION)
-        out = _run_counting_job(env)
+        out = _run_counting_job(env, keep_checkpoints=True)
         assert {r[2] for r in out} == {"RocksDBValueState"}, label
         assert max(r[1] for r in out if r[0] == "k0") == 10
         handles = _keyed_handles(tmp_path / label)
@@ -221,7 +233,7 @@ def test_a_deprecated_backend_path_receives_the_checkpoints(tmp_path: Path) -> N
     env.enable_checkpointing(100)
     env.get_checkpoint_config().set_externalized_checkpoint_cleanup(
         ExternalizedCheckpointCleanup.RETAIN_ON_CANCELLATION)
-    assert {r[2] for r in _run_counting_job(env)} == {"RocksDBValueState"}
+    assert {r[2] for r in _run_counting_job(env, keep_checkpoints=True)} == {"RocksDBValueState"}
     handles = _keyed_handles(tmp_path / "legacy")
     assert {h["backend"] for h in handles} == {"rocksdb"}
 

@@ -494,3 +494,14 @@ def test_a_task_takes_the_next_checkpoint_as_final_when_the_abort_arrives_after_
     assert task._uploader is not None
     task._uploader.shutdown(wait=True)
     assert acks == [2, 3]
+
+
+@pytest.mark.parametrize(("retention", "kept_when"), [
+    ("NO_EXTERNALIZED_CHECKPOINTS", set()),
+    ("DELETE_ON_CANCELLATION", {"FAILED"}),
+    ("RETAIN_ON_CANCELLATION", {"FAILED", "CANCELED"}),
+])
+def test_a_finished_job_never_keeps_its_checkpoints(retention: str, kept_when: set[str]) -> None:
+    """Flink's CheckpointProperties: discardFinished is true for every retention."""
+    values = CheckpointConfigValues(interval_ms=100, retention=retention)
+    assert {s for s in ("FINISHED", "CANCELED", "FAILED") if values.retained_after(s)} == kept_when

@@ -18,7 +18,15 @@ from flink_py.datastream import (
     StreamExecutionEnvironment,
 )
 from flink_py.datastream.connectors.number_seq import NumberSequenceSource
-from tests.api_support import by_value
+from flink_py.client.local_cluster import LocalCluster
+from tests.api_support import (
+    HoldOpen,
+    by_value,
+    cluster_env,  # noqa: F401 - fixture
+    collect_then_cancel,
+    completed_checkpoints,
+    session_cluster,  # noqa: F401 - fixture
+)
 from tests.conftest import wait_until
 
 by_value(__name__)
@@ -118,13 +126,40 @@ def test_at_least_once_two_input_job_checkpoints_and_is_correct(local_env: None,
     env.set_parallelism(2)
     a = env.from_source(NumberSequenceSource(1, 300), None, "a").map(_Slow(0.004), Types.LONG())
     b = env.from_source(NumberSequenceSource(1, 300), None, "b").map(_Slow(0.001), Types.LONG())
-    results = list(a.union(b).map(lambda n: (n % 3, n))
-                   .key_by(lambda r: r[0]).reduce(lambda x, y: (x[0], x[1] + y[1]))
-                   .execute_and_collect())
-    assert len(results) == 600
+    # a third input that stays open keeps the job running until it is canceled after a
+    # checkpoint (a FINISHED job's checkpoints are discarded, a canceled one's retained)
+    held = env.add_source(HoldOpen(), type_info=Types.LONG())
+    results = collect_then_cancel(a.union(b, held).map(lambda n: (n % 3, n))
+                                  .key_by(lambda r: r[0]).reduce(lambda x, y: (x[0], x[1] + y[1])),
+                                  600)
     final: dict[int, int] = {}
     for key, total in results:
         final[key] = max(final.get(key, 0), total)
     assert final == {k: 2 * sum(n for n in range(1, 301) if n % 3 == k) for k in range(3)}
     completed = list((tmp_path / "chk").glob("*/chk-*/_metadata"))
     assert completed, "no checkpoint completed"
+
+
+def test_a_finished_job_discards_its_checkpoints_a_canceled_one_keeps_them(
+        cluster_env: LocalCluster, tmp_path: Path) -> None:  # noqa: F811
+    """RETAIN_ON_CANCELLATION keeps a canceled job's checkpoints; a FINISHED job's are
+    discarded whatever the retention (Flink's CheckpointProperties)."""
+    def env_for(directory: Path) -> StreamExecutionEnvironment:
+        env = StreamExecutionEnvironment.get_execution_environment(
+            Configuration().set_string("execution.checkpointing.dir", str(directory)))
+        env.enable_checkpointing(50)
+        env.get_checkpoint_config().set_externalized_checkpoint_cleanup(
+            ExternalizedCheckpointCleanup.RETAIN_ON_CANCELLATION)
+        return env
+
+    env = env_for(tmp_path / "finished")
+    results = env.from_source(NumberSequenceSource(1, 50), None, "numbers").map(
+        _Slow(0.01), Types.LONG()).execute_and_collect()
+    assert list(results) == list(range(1, 51))
+    assert completed_checkpoints(cluster_env.address, results.job_id) > 0
+    assert not list((tmp_path / "finished").glob("*/chk-*"))
+
+    env = env_for(tmp_path / "canceled")
+    held = env.add_source(HoldOpen([1, 2, 3]), type_info=Types.LONG())
+    assert collect_then_cancel(held.map(lambda n: n * 10, Types.LONG()), 3) == [10, 20, 30]
+    assert list((tmp_path / "canceled").glob("*/chk-*/_metadata"))

@@ -577,7 +577,8 @@ class StreamExecutionEnvironment:
         collect_id = new_id()
         # Flink's CollectStreamSink runs with parallelism 1: records arrive in one order
         sink = Transformation("operator", "Collect Sink", [(stream._t, 0)],  # noqa: SLF001
-                              CollectSinkOperator(collect_id), parallelism=1)
+                              CollectSinkOperator(collect_id, stream._t.output_type),  # noqa: SLF001
+                              parallelism=1)
         self._sinks.append(sink)
         client, job_id, on_done = self._submit(self.get_stream_graph_job(job_name))
         iterator = CollectIterator(client, job_id, collect_id, on_close=on_done)

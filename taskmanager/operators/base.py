@@ -137,6 +137,10 @@ class StreamOperator:
     def end_input(self) -> None:
         """All input has been consumed (bounded streams); emit final results."""
 
+    def prepare_snapshot_pre_barrier(self, checkpoint_id: int) -> None:
+        """Checkpoint ``checkpoint_id`` is being taken (Flink's hook of the same name),
+        before this operator's state is snapshotted."""
+
     def close(self) -> None:
         """Close the user function."""
         if isinstance(self.user_function, Function):

@@ -16,14 +16,14 @@ from typing import Any
 
 from flink_py.common.runtime.keygroups import java_hash
 
-__all__ = ["java_string", "print_string"]
+__all__ = ["java_string", "print_string", "shortest_decimal"]
 
 
 def _f32(v: float) -> float:
     return struct.unpack("f", struct.pack("f", v))[0]
 
 
-def _shortest(v: float, single: bool) -> Decimal:
+def shortest_decimal(v: float, single: bool) -> Decimal:
     """The shortest decimal that reads back as ``v`` (a float32 when ``single``)."""
     if not single:
         return Decimal(repr(v))
@@ -46,7 +46,7 @@ def _java_float(v: float, single: bool = False) -> str:
         return "Infinity" if v > 0 else "-Infinity"
     if v == 0:
         return "-0.0" if math.copysign(1.0, v) < 0 else "0.0"
-    d = _shortest(v, single)
+    d = shortest_decimal(v, single)
     if 1e-3 <= abs(v) < 1e7:
         text = format(d, "f")
         return text if "." in text else text + ".0"

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import cloudpickle
 
+from flink_py.common.types import Row
 from flink_py.datastream.functions import resolve
 from flink_py.taskmanager.operators.base import StreamOperator
-from flink_py.taskmanager.operators.formatting import print_string
+from flink_py.taskmanager.operators.formatting import print_string, shortest_decimal
 
-__all__ = ["CollectSinkOperator", "PrintSinkOperator", "SinkFunctionOperator"]
+__all__ = ["CollectSinkOperator", "PrintSinkOperator", "SinkFunctionOperator", "collect_converter"]
 
 
 class PrintSinkOperator(StreamOperator):
@@ -88,22 +91,112 @@ class CollectSinkOperator(StreamOperator):
     """The sink behind ``execute_and_collect``: ships results to the client.
 
     Batches go to the JobManager, which buffers them (bounded) until the
-    client fetches them; a full buffer back-pressures this sink.
+    client fetches them; a full buffer back-pressures this sink. Each batch
+    carries the id of the last checkpoint this subtask took part in, so the
+    JobManager can show the client only what a completed checkpoint covers
+    (``jobmanager.collect_results``). The end of the input is announced
+    once, at its real end -- not when a cancelled or failed subtask closes.
+    Typed records reach the client as PyFlink's ``convert_to_python_obj``
+    hands them over (:func:`collect_converter`).
     """
 
-    def __init__(self, collect_id: str) -> None:
+    def __init__(self, collect_id: str, type_info: Any = None) -> None:
         super().__init__()
         self.collect_id = collect_id
+        self.type_info = type_info
+        self._convert: Any = None
+        self._checkpoint_id = 0
+
+    def open(self) -> None:  # noqa: D102
+        super().open()
+        self._convert = collect_converter(self.type_info)
 
     def process_batch(self, values: list[Any], timestamps: list[int] | None) -> None:  # noqa: D102
         if values:
+            if self._convert is not None:
+                values = list(map(self._convert, values))
             try:
                 payload = pickle.dumps(values, protocol=5)
             except (pickle.PicklingError, AttributeError, TypeError):
                 # Instances of classes that travelled by value (defined in the job's
                 # script): plain pickle only stores classes by reference.
                 payload = cloudpickle.dumps(values, protocol=5)
-            self.ctx.services.push_collect(self.ctx, self.collect_id, payload, end=False)
+            self.ctx.services.push_collect(self.ctx, self.collect_id, payload, False,
+                                           self._checkpoint_id)
 
-    def close(self) -> None:  # noqa: D102
-        self.ctx.services.push_collect(self.ctx, self.collect_id, b"", end=True)
+    def prepare_snapshot_pre_barrier(self, checkpoint_id: int) -> None:
+        """Results pushed from now on belong after checkpoint ``checkpoint_id``."""
+        self._checkpoint_id = checkpoint_id
+
+    def end_input(self) -> None:  # noqa: D102
+        super().end_input()
+        self.ctx.services.push_collect(self.ctx, self.collect_id, b"", True, self._checkpoint_id)
+
+
+def collect_converter(type_info: Any) -> Callable[[Any], Any] | None:
+    """How PyFlink's ``execute_and_collect`` turns a record of ``type_info`` into the
+    client's object (``pyflink.datastream.utils.convert_to_python_obj``), or None when
+    it is the record itself.
+
+    Rows (also nested ones) arrive without field names, ``Row.of_kind(kind, *fields)``,
+    so they print as ``<Row(1, 'x')>``; ``FLOAT`` values are the shortest decimal of the
+    float32 (Java's ``Float.toString`` read back); the fields of tuples, arrays, lists
+    and maps are converted alike.
+    """
+    from flink_py.common.typeinfo import (
+        BasicArrayTypeInfo,
+        ListTypeInfo,
+        MapTypeInfo,
+        ObjectArrayTypeInfo,
+        PrimitiveArrayTypeInfo,
+        RowTypeInfo,
+        TupleTypeInfo,
+        Types,
+    )
+
+    if type_info is None:
+        return None
+    if type_info == Types.FLOAT():
+        return _collected_float
+    if isinstance(type_info, (RowTypeInfo, TupleTypeInfo)):
+        fields = [collect_converter(t) or _same for t in type_info.get_field_types()]
+        if isinstance(type_info, RowTypeInfo):
+            def row(v: Any) -> Any:
+                if not isinstance(v, Row):
+                    return v
+                return Row.of_kind(v.get_row_kind(), *[None if x is None else f(x)
+                                                      for f, x in zip(fields, v)])
+            return row
+        if all(f is _same for f in fields):
+            return None
+
+        def tup(v: Any) -> Any:
+            if not isinstance(v, tuple):
+                return v
+            return tuple(None if x is None else f(x) for f, x in zip(fields, v))
+        return tup
+    if isinstance(type_info, (BasicArrayTypeInfo, PrimitiveArrayTypeInfo, ObjectArrayTypeInfo,
+                              ListTypeInfo)):
+        element = collect_converter(type_info.get_element_type())
+        if element is None:
+            return None
+        return lambda v: v if not isinstance(v, list) else [
+            None if x is None else element(x) for x in v]
+    if isinstance(type_info, MapTypeInfo):
+        key = collect_converter(type_info.get_key_type()) or _same
+        value = collect_converter(type_info.get_value_type()) or _same
+        if key is _same and value is _same:
+            return None
+        return lambda v: v if not isinstance(v, dict) else {
+            None if k is None else key(k): None if x is None else value(x) for k, x in v.items()}
+    return None
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+def _collected_float(v: Any) -> Any:
+    if isinstance(v, float) and math.isfinite(v):
+        return float(shortest_decimal(v, single=True))
+    return v

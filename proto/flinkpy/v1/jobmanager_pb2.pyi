@@ -123,20 +123,22 @@ class CheckpointDecline(_message.Message):
     def __init__(self, execution: _Optional[_Union[_common_pb2.ExecutionId, _Mapping]] = ..., checkpoint_id: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class CollectBatch(_message.Message):
-    __slots__ = ("job_id", "collect_id", "payload", "end", "subtask_index", "attempt")
+    __slots__ = ("job_id", "collect_id", "payload", "end", "subtask_index", "attempt", "checkpoint_id")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     COLLECT_ID_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
     SUBTASK_INDEX_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     collect_id: str
     payload: bytes
     end: bool
     subtask_index: int
     attempt: int
-    def __init__(self, job_id: _Optional[str] = ..., collect_id: _Optional[str] = ..., payload: _Optional[bytes] = ..., end: _Optional[bool] = ..., subtask_index: _Optional[int] = ..., attempt: _Optional[int] = ...) -> None: ...
+    checkpoint_id: int
+    def __init__(self, job_id: _Optional[str] = ..., collect_id: _Optional[str] = ..., payload: _Optional[bytes] = ..., end: _Optional[bool] = ..., subtask_index: _Optional[int] = ..., attempt: _Optional[int] = ..., checkpoint_id: _Optional[int] = ...) -> None: ...
 
 class PushCollectResponse(_message.Message):
     __slots__ = ("accepted",)
