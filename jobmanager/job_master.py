@@ -325,8 +325,14 @@ class JobMaster:
             cp = self.checkpoints
             if cp is not None and cp.restored_from is not None \
                     and "CheckpointCorruptError" in error:
-                # The restore read a corrupt or missing file: fall back to the previous one.
-                cp.on_restore_failed(cp.restored_from)
+                # The restore read a corrupt or missing file: fall back to the previous
+                # retained checkpoint. Without one the job fails for good: starting
+                # over from empty state would silently lose the state it should have.
+                failed = cp.restored_from
+                if cp.on_restore_failed(failed) is None:
+                    return self._fail(f"Cannot restore checkpoint {failed} and no earlier "
+                                      f"retained checkpoint is left to fall back to: {error}",
+                                      tb, now, restartable=False)
             return self._fail(error or "task failed", tb, now)
         effects: list[Any] = []
         if state == "FINISHED" and self.checkpoints is not None:
@@ -462,15 +468,15 @@ class JobMaster:
         return out
 
     # -- internals -----------------------------------------------------------
-    def _fail(self, cause: str, tb: str, now: float) -> list[Any]:
+    def _fail(self, cause: str, tb: str, now: float, restartable: bool = True) -> list[Any]:
         if self.state in ("FAILING", "CANCELLING") or self.is_terminal:
             return self._maybe_complete(now)
-        if self.state == "RESTARTING":
+        if self.state == "RESTARTING" and restartable:
             return self._maybe_restart(now)  # merged into the pending restart
         self.failure_cause = cause
         self.failure_traceback = tb
-        delay = None if self.state == "CREATED" or self.graph.runtime_mode == "BATCH" \
-            else self.restart_strategy.on_failure(now)
+        delay = None if not restartable or self.state == "CREATED" \
+            or self.graph.runtime_mode == "BATCH" else self.restart_strategy.on_failure(now)
         if delay is None:
             self.state = "FAILING"
             return self._cancel_running() + self._maybe_complete(now)

@@ -176,3 +176,30 @@ def test_savepoint_copies_every_referenced_file_and_rewrites_paths(tmp_path: Pat
     assert not os.path.exists(path)
     with pytest.raises(CheckpointCorruptError, match="_metadata: missing"):
         read_snapshot(path)
+
+
+def test_a_corrupt_checkpoint_with_nothing_to_fall_back_to_fails_the_job() -> None:
+    """Starting over from empty state would silently lose the state: the job fails, the
+    cause naming the checkpoint and the file, whatever the restart strategy allows."""
+    jm, rm = _running_job()
+    assert jm.checkpoints is not None
+    jm.on_tick(1.0)
+    _complete(jm, 1, 1.1)
+    jm.restart_strategy.attempts = 10  # type: ignore[attr-defined]
+    attempt = jm.executions[("red", 0)].attempt
+    jm.on_task_state("red", 0, attempt, "FAILED", "boom", "", 2.0)  # restarts from chk-1
+    for ex in jm.executions.values():
+        if ex.state == "CANCELING":
+            jm.on_task_state(ex.vertex_id, ex.subtask_index, ex.attempt, "CANCELED", "", "", 2.0)
+    jm.on_tick(3.5)
+    rm.release("j1")
+    deploys = jm.on_slots(rm.allocate("j1", 2) or [], 3.6)
+    assert next(d.tdd for d in deploys if d.tdd.vertex_id == "red").restore["checkpoint_id"] == 1
+    error = "CheckpointCorruptError: checkpoint file /c/chk-1/red0-1: truncated at offset 12"
+    jm.on_task_state("red", 0, attempt + 1, "FAILED", error, "", 4.0)
+    for ex in jm.executions.values():
+        if ex.state == "CANCELING":
+            jm.on_task_state(ex.vertex_id, ex.subtask_index, ex.attempt, "CANCELED", "", "", 4.0)
+    assert jm.state == "FAILED"
+    assert jm.failure_cause.startswith("Cannot restore checkpoint 1 and no earlier retained "
+                                       "checkpoint is left to fall back to: CheckpointCorrupt")

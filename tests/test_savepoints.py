@@ -1,5 +1,5 @@
-"""Savepoints on a real cluster: stop-with-savepoint, restore at another parallelism,
-``allowNonRestoredState``, the CLI's savepoint / dispose verbs.
+"""Savepoints on a real cluster: stop-with-savepoint, restore at another parallelism (and
+from a moved savepoint), ``allowNonRestoredState``, the CLI's savepoint / dispose verbs.
 
 The job: keyed running sums over replayable files into an exactly-once FileSink.
 Stopped with a savepoint mid-run and restored (at parallelism 1 or 3), the
@@ -87,6 +87,11 @@ def test_stop_with_savepoint_then_restore_at_parallelism_1_and_3(
             assert str(tmp_path / "checkpoints") not in meta
             first = committed_lines(out1)
             assert 0 < sum(first.values()) < sum(expected.values()), "stopped too late"
+            if new_p == 3:  # a savepoint is relocatable: moved as a whole, it still restores
+                moved = tmp_path / "moved" / Path(path).name
+                moved.parent.mkdir()
+                os.rename(path, moved)
+                path = str(moved)
             job2 = _job(_env(tmp_path, new_p, restore=path), src, out2, delay_s=0.0)
             job2.get_job_execution_result()
             assert first + committed_lines(out2) == expected, f"restored at parallelism {new_p}"

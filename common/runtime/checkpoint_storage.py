@@ -189,9 +189,13 @@ class CheckpointStorage:
 
 def write_metadata_file(fs: pafs.FileSystem, path: str, checkpoint_id: int, job_id: str,
                         operators: dict[str, Any], shared_files: Iterable[str] = (),
-                        kind: str = "checkpoint") -> None:
-    """Write a ``_metadata`` file (header line with checksum, then the JSON document)."""
-    doc = {
+                        kind: str = "checkpoint", relative_paths: bool = False) -> None:
+    """Write a ``_metadata`` file (header line with checksum, then the JSON document).
+
+    ``relative_paths``: the state files of ``operators`` are named relative to the
+    directory of ``path`` (:func:`read_snapshot` resolves them).
+    """
+    doc: dict[str, Any] = {
         "checkpoint_id": checkpoint_id,
         "job_id": job_id,
         "kind": kind,
@@ -199,6 +203,8 @@ def write_metadata_file(fs: pafs.FileSystem, path: str, checkpoint_id: int, job_
         "operators": operators,
         "shared_files": sorted(set(shared_files)),
     }
+    if relative_paths:
+        doc["relative_paths"] = True
     body = json.dumps(doc, sort_keys=True).encode()
     header = f"{_MAGIC} {_VERSION} {zlib.crc32(body):08x}\n".encode()
     write_file(fs, path, header + body)
@@ -334,6 +340,10 @@ def write_savepoint(storage: CheckpointStorage, target_directory: str, checkpoin
 
     Returns:
         The savepoint directory as given by ``target_directory`` plus its name.
+
+    The ``_metadata`` names every file relative to the savepoint directory
+    (``relative_paths``), so the directory can be moved or copied as a whole and
+    still be restored (Flink's relocatable savepoints, FLINK-5763).
     """
     import copy as _copy_mod
     import uuid
@@ -347,9 +357,8 @@ def write_savepoint(storage: CheckpointStorage, target_directory: str, checkpoin
     def relocate(path: str, fallback_dir: str) -> str:
         rel = path[len(chk):] if path.startswith(chk) else \
             f"{fallback_dir}/{path.rsplit('/', 1)[-1]}"
-        dst = _join(root, rel)
-        _copy(storage.fs, path, dst_fs, dst)
-        return dst
+        _copy(storage.fs, path, dst_fs, _join(root, rel))
+        return rel
 
     for key, entry in ops.items():
         for sub, st in entry.get("subtasks", {}).items():
@@ -362,12 +371,12 @@ def write_savepoint(storage: CheckpointStorage, target_directory: str, checkpoin
                 handle["path"] = relocate(handle["path"], "keyed")
             files = {**handle.get("shared", {}), **handle.get("private", {})}
             folder = f"rocksdb-{re_safe(key)}-{sub}"
-            handle["private"] = {f: _join(root, folder, f) for f in files}
+            handle["private"] = {f: f"{folder}/{f}" for f in files}
             for f, src in files.items():
-                _copy(storage.fs, src, dst_fs, handle["private"][f])
+                _copy(storage.fs, src, dst_fs, _join(root, folder, f))
             handle["shared"] = {}
     write_metadata_file(dst_fs, _join(root, METADATA_FILE), checkpoint_id, storage.job_id, ops,
-                        kind="savepoint")
+                        kind="savepoint", relative_paths=True)
     if "://" in target_directory:
         return target_directory.rstrip("/") + "/" + name
     return root
@@ -388,7 +397,25 @@ def read_snapshot(path: str) -> dict[str, Any]:
     fs, p = resolve_filesystem(path)
     if not p.endswith("/" + METADATA_FILE):
         p = _join(p, METADATA_FILE)
-    return read_metadata(fs, p)
+    doc = read_metadata(fs, p)
+    if doc.pop("relative_paths", False):
+        _resolve_relative(doc, p[:-len(METADATA_FILE) - 1])
+    return doc
+
+
+def _resolve_relative(doc: dict[str, Any], root: str) -> None:
+    """Turn the state file names of a relocatable savepoint into paths below ``root``."""
+    for entry in doc.get("operators", {}).values():
+        for st in entry.get("subtasks", {}).values():
+            if st.get("state"):
+                st["state"] = _join(root, st["state"])
+            handle = st.get("keyed")
+            if not handle:
+                continue
+            if handle.get("path"):
+                handle["path"] = _join(root, handle["path"])
+            handle["private"] = {f: _join(root, rel)
+                                 for f, rel in handle.get("private", {}).items()}
 
 
 def dispose_savepoint(path: str) -> None:
