@@ -1,7 +1,9 @@
 """Common API (``pyflink.common`` with ``flink_py`` in its place)."""
 
+from flink_py.common.completable_future import CompletableFuture
 from flink_py.common.configuration import Configuration
 from flink_py.common.execution_config import ExecutionConfig
+from flink_py.common.job_status import JobStatus
 from flink_py.common.restart_strategy import RestartStrategies, RestartStrategyConfiguration
 from flink_py.common.serialization import Encoder
 from flink_py.common.serializer import TypeSerializer
@@ -16,7 +18,18 @@ from flink_py.common.watermark_strategy import (
     WatermarkStrategy,
 )
 
-__all__ = ["Configuration", "Duration", "Encoder", "ExecutionConfig", "Instant",
+__all__ = ["CompletableFuture", "Configuration", "Duration", "Encoder", "ExecutionConfig",
+           "Instant", "JobStatus",
            "RestartStrategies", "RestartStrategyConfiguration", "Row", "RowKind", "Time",
            "TimestampAssigner", "TypeInformation", "TypeSerializer", "Types", "Watermark", "WatermarkGenerator",
            "WatermarkOutput", "WatermarkStrategy"]
+
+
+def __getattr__(name: str) -> object:
+    """``JobClient`` and ``JobExecutionResult`` live with the environment (imported lazily:
+    the datastream package imports this one)."""
+    if name in ("JobClient", "JobExecutionResult"):
+        from flink_py.datastream import stream_execution_environment as env
+
+        return getattr(env, name)
+    raise AttributeError(f"module 'flink_py.common' has no attribute {name!r}")

@@ -79,11 +79,10 @@ def test_named_row_aggregations_across_taskmanagers(env: StreamExecutionEnvironm
                .execute_and_collect())
     final_sum: dict[str, int] = {}
     final_min: dict[str, int] = {}
-    for row in out:  # collected Rows have no field names (PyFlink's convert_to_python_obj)
-        assert isinstance(row, Row) and repr(row).startswith("<Row(")
-        name, score = row
-        final_sum[name] = max(final_sum.get(name, 0), score)
-        final_min[name] = min(final_min.get(name, 10**9), score)
+    for row in out:
+        assert isinstance(row, Row)
+        final_sum[row.name] = max(final_sum.get(row.name, 0), row.score)
+        final_min[row.name] = min(final_min.get(row.name, 10**9), row.score)
     assert final_sum == {f"k{k}": sum(range(k, 40, 4)) for k in range(4)}
     assert final_min == {f"k{k}": k for k in range(4)}
 

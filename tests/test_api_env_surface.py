@@ -373,7 +373,7 @@ def test_default_savepoint_directory_receives_savepoints(tmp_path: Path) -> None
     finally:
         job.cancel()
     with pytest.raises(JobExecutionException):
-        job.get_job_execution_result()
+        job.get_job_execution_result().result()
 
 
 # -- execution plan ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from flink_py.common import Row, Types
 from flink_py.datastream import (
     FilterFunction,
+    ReduceFunction,
     FlatMapFunction,
     KeyedProcessFunction,
     ListStateDescriptor,
@@ -348,3 +349,30 @@ def test_reduce_changing_its_accumulator_in_place_leaves_earlier_outputs_alone()
     out = list(env.from_collection([["a", 1, [1]], ["a", 2, []], ["b", 5, [5]], ["a", 3, []]])
                .key_by(lambda r: r[0]).reduce(add_in_place).execute_and_collect())
     assert out == [["a", 1, [1]], ["a", 3, [1, 2]], ["b", 5, [5]], ["a", 6, [1, 2, 3]]]
+
+
+class _CountingReduce(ReduceFunction):
+    """PyFlink's test_reduce_with_state: the function keeps keyed state of its own."""
+
+    def open(self, runtime_context: Any) -> None:
+        self.calls = runtime_context.get_state(ValueStateDescriptor("calls", Types.INT()))
+
+    def reduce(self, a: Any, b: Any) -> Any:
+        calls = (self.calls.value() or 0) + 1
+        self.calls.update(calls)
+        return Row(a[0] + b[0], a[1], calls)
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_a_reduce_function_has_keyed_state_of_the_record_key(batch: bool) -> None:
+    from flink_py.datastream import RuntimeExecutionMode
+
+    env = _env()
+    if batch:
+        env.set_runtime_mode(RuntimeExecutionMode.BATCH)
+    rows = env.from_collection([("a", 0), ("c", 1), ("b", 0), ("d", 1), ("e", 1)],
+                               type_info=Types.TUPLE([Types.STRING(), Types.INT()]))
+    out = list(rows.map(lambda t: Row(t[0], t[1], 0)).key_by(lambda r: r[1])
+               .reduce(_CountingReduce()).execute_and_collect())
+    finals = {r[1]: ("".join(sorted(r[0])), r[2]) for r in out}  # arrival order varies at p=2
+    assert finals == {0: ("ab", 1), 1: ("cde", 2)}  # each key counts its own calls

@@ -76,7 +76,7 @@ def test_a_failure_after_one_sink_subtask_ended_keeps_the_output_exact(local_env
     _numbers_to_files(env, out, fail_at=N - 30)
     job = env.execute_async("final checkpoint")
     details = job._client.wait(job.get_job_id(), timeout=60)
-    job.get_job_execution_result()
+    job.get_job_execution_result().result()
     assert details.info.state == "FINISHED"
     assert details.num_restarts == 1 and "injected failure" in details.failure_cause
     assert committed_lines(out) == Counter(str(n) for n in range(N))

@@ -110,7 +110,7 @@ def test_a_checkpoint_completes_while_a_slow_sink_back_pressures(local_env: None
     finally:
         job.cancel()
     with pytest.raises(JobExecutionException):
-        job.get_job_execution_result()
+        job.get_job_execution_result().result()
 
 
 @pytest.mark.slow

@@ -123,8 +123,7 @@ def test_csv_rebalanced_to_parquet_and_read_back(env: Env, tmp_path: Path) -> No
     back = (env.from_source(FileSource.for_bulk_file_format(
         ParquetColumnarRowInputFormat(row_type), str(out)), None, "parquet")
         .rebalance().execute_and_collect(limit=10**5))
-    # collected Rows come without field names, as PyFlink's convert_to_python_obj makes them
-    assert sorted((r[0], r[1], r[2]) for r in back) == [
+    assert sorted((r.id, r.name, r.flag) for r in back) == [
         (i, f"n{i}", i % 3 == 0) for i in range(3000)]
 
 

@@ -6,12 +6,13 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from flink_py.client.graph import GraphError
-from flink_py.common import Types
+from flink_py.common import CompletableFuture, JobStatus, Types
 from tests.conftest import REPO
 
 
@@ -131,9 +132,32 @@ def test_cancel_stops_a_slow_chain_between_records(local_env: None, shuffled: bo
     (numbers.map(lambda v: time.sleep(0.02) or v, output_type=Types.INT())
      .add_sink(lambda v, ctx: None))
     client = env.execute_async("slow chain")
-    wait_until(lambda: client.get_job_status() == "RUNNING")
+    wait_until(lambda: client.get_job_status().result() is JobStatus.RUNNING)
     started = time.monotonic()
-    client.cancel()
-    wait_until(lambda: client.get_job_status() == "CANCELED", timeout=15,
-               describe=client.get_job_status)
+    client.cancel().result()
+    wait_until(lambda: client.get_job_status().result() is JobStatus.CANCELED, timeout=15,
+               describe=lambda: client.get_job_status().result())
     assert time.monotonic() - started < 5
+
+
+def test_job_client_calls_return_futures_as_in_pyflink(local_env: None) -> None:
+    from flink_py.client.cluster_client import JobExecutionException
+    from flink_py.datastream import StreamExecutionEnvironment
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_collection(list(range(3000)), type_info=Types.INT()) \
+        .map(lambda v: time.sleep(0.02) or v, output_type=Types.INT()).add_sink(lambda v, c: None)
+    client = env.execute_async("futures")
+    result = client.get_job_execution_result()
+    assert isinstance(result, CompletableFuture) and not result.done()
+    assert client.get_job_status().result() in (JobStatus.CREATED, JobStatus.RUNNING)
+    client.cancel().result()
+    with pytest.raises(JobExecutionException, match="canceled"):
+        result.result()
+    assert result.done() and isinstance(result.exception(), JobExecutionException)
+    assert client.get_job_execution_result() is result
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_collection([1, 2], type_info=Types.INT()).add_sink(lambda v, c: None)
+    done = env.execute_async("finishes").get_job_execution_result().result()
+    assert len(done.get_job_id()) == 32 and done.get_net_runtime() >= 0

@@ -126,7 +126,7 @@ def test_an_injected_user_exception_recovers_to_the_exact_output(local_env: None
     _job(env, src, out, _Parse(fail_at=f"f1k3,{LINES - 2}", delay_s=0.0005))
     job = env.execute_async("injected")
     details = job._client.wait(job.get_job_id(), timeout=60)
-    job.get_job_execution_result()
+    job.get_job_execution_result().result()
     assert details.num_restarts == 1 and details.completed_checkpoints >= 1
     assert "injected failure" in details.failure_cause
     assert committed_lines(out) == expected_running_sums(FILES, LINES, KEYS)
@@ -160,6 +160,6 @@ def test_restart_limits_end_failed_with_the_last_cause(local_env: None,
     details = wait_until(lambda: (lambda d: d if d.info.state == "FAILED" else None)(
         client.get_job(job.get_job_id())), timeout=30)
     with pytest.raises(JobExecutionException) as info:
-        job.get_job_execution_result()
+        job.get_job_execution_result().result()
     assert "failure in attempt 2" in str(info.value)
     assert details.num_restarts == 2

@@ -236,7 +236,7 @@ def test_savepoints_map_by_topology_and_unrelated_programs_are_refused(
         first = committed_lines(tmp_path / "out1")
         assert 0 < sum(first.values()) < sum(expected.values()), "stopped too late"
         _sums(_env(tmp_path, 3, restore=path), _files(src), _Parse(),
-              tmp_path / "out2").get_job_execution_result()
+              tmp_path / "out2").get_job_execution_result().result()
         assert first + committed_lines(tmp_path / "out2") == expected
 
         # 2. an unrelated program is refused with Flink's message, as one line of the CLI
@@ -268,7 +268,7 @@ def test_savepoints_map_by_topology_and_unrelated_programs_are_refused(
                            r"SourceReaderOperator\[FileSource\], the new operator is a "
                            r"SourceReaderOperator\[NumberSequenceSource\]"):
             numbers(False, "out3")
-        numbers(True, "out4").get_job_execution_result()  # the cluster stays healthy
+        numbers(True, "out4").get_job_execution_result().result()  # the cluster stays healthy
         sums = committed_lines(tmp_path / "out4")
         assert sum(sums.values()) == 400  # every number once; sums continued from the state
     finally:

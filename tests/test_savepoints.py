@@ -93,7 +93,7 @@ def test_stop_with_savepoint_then_restore_at_parallelism_1_and_3(
                 os.rename(path, moved)
                 path = str(moved)
             job2 = _job(_env(tmp_path, new_p, restore=path), src, out2, delay_s=0.0)
-            job2.get_job_execution_result()
+            job2.get_job_execution_result().result()
             assert first + committed_lines(out2) == expected, f"restored at parallelism {new_p}"
     finally:
         from flink_py.client.context import set_context
@@ -128,7 +128,7 @@ def test_unmapped_state_fails_the_submit_unless_allowed_and_the_cli_verbs(
         line = next(ln for ln in res.stdout.splitlines() if ln.startswith("Savepoint completed"))
         sp2 = line.split("Path: ", 1)[1]
         assert sp2.startswith("file:") and os.path.isdir(sp2[len("file:"):])
-        job2.get_job_execution_result()  # a savepoint does not stop the job
+        job2.get_job_execution_result().result()  # a savepoint does not stop the job
         res = subprocess.run([*cli, "savepoint", "-m", cluster.address, "--dispose", sp2],
                              capture_output=True, text=True, timeout=60)
         assert res.returncode == 0, res.stderr

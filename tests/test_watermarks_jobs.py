@@ -106,7 +106,7 @@ def check_watermark_is_minimum_and_active_input_stalls(env: StreamExecutionEnvir
             time.sleep(0.05)
     finally:
         Path(directory, "stop").touch()
-    job.get_job_execution_result()
+    job.get_job_execution_result().result()
     assert int(Path(directory, "fired-3000").read_text()) == LONG_MAX  # fired at end of input
 
 
@@ -120,7 +120,7 @@ def check_idle_input_does_not_stall(env: StreamExecutionEnvironment, directory: 
         assert int(Path(directory, "fired-1500").read_text()) == 1999
     finally:
         Path(directory, "stop").touch()
-    job.get_job_execution_result()
+    job.get_job_execution_result().result()
 
 
 class StampOf(ProcessFunction):

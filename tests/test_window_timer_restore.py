@@ -565,7 +565,7 @@ def test_event_time_windows_pending_in_a_savepoint_fire_at_another_parallelism(
     state = read_snapshot(path)["operators"]["windows"]["subtasks"]["0"]
     assert state["keyed"] and state["state"]  # window contents and their timers
     job2 = _event_time_job(tmp_path, 2, tmp_path / "out2", _Pace(), restore=path)
-    job2.get_job_execution_result()
+    job2.get_job_execution_result().result()
     expected = Counter(f"{v % 5},{v * 10 // 2000 * 2000}" for v in range(1, 2001))
     lines = committed_lines(tmp_path / "out1") + committed_lines(tmp_path / "out2")
     assert lines == Counter(f"{w},{c}" for w, c in expected.items())

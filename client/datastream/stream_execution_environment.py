@@ -12,7 +12,9 @@ from flink_py.client.cluster_client import ClusterClient, CollectIterator
 from flink_py.client.context import ClientContext, current_context
 from flink_py.datastream._transformation import Transformation
 from flink_py.client.graph import build_job_graph, execution_plan
+from flink_py.common.completable_future import CompletableFuture
 from flink_py.common.execution_config import ExecutionConfig
+from flink_py.common.job_status import JobStatus
 from flink_py.common.restart_strategy import RestartStrategies, RestartStrategyConfiguration
 from flink_py.common.checkpoint_config import CheckpointingMode
 from flink_py.common.runtime import config as cfg
@@ -78,27 +80,59 @@ class JobExecutionResult:
 
 
 class JobClient:
-    """A handle on a submitted job (``execute_async``)."""
+    """A handle on a submitted job (``execute_async``), as PyFlink's ``JobClient``: the
+    calls return :class:`CompletableFuture` objects (``.result()`` waits)."""
 
     def __init__(self, client: ClusterClient, job_id: str, on_done: Any = None) -> None:
         self._client = client
         self._job_id = job_id
         self._on_done = on_done
+        self._result: CompletableFuture[JobExecutionResult] | None = None
 
     def get_job_id(self) -> str:
         """The job's id."""
         return self._job_id
 
-    def get_job_status(self) -> str:
-        """The job's current state name."""
-        return self._client.get_job(self._job_id).info.state
+    def get_job_status(self) -> CompletableFuture[JobStatus]:
+        """The job's current state."""
+        return CompletableFuture.completed(
+            JobStatus[self._client.get_job(self._job_id).info.state])
 
-    def cancel(self) -> None:
-        """Cancel the job."""
+    def cancel(self) -> CompletableFuture[None]:
+        """Cancel the job (the future completes once the JobManager took the request)."""
         self._client.cancel(self._job_id)
+        return CompletableFuture.completed(None)
 
-    def get_job_execution_result(self) -> JobExecutionResult:
-        """Wait for the job to end; raise if it did not finish."""
+    def trigger_savepoint(self, savepoint_directory: str | None = None,
+                          format_type: Any = None) -> CompletableFuture[str]:
+        """Take a savepoint; the future holds its path."""
+        path = self._client.trigger_savepoint(self._job_id, savepoint_directory)
+        return CompletableFuture.completed(path)
+
+    def stop_with_savepoint(self, advance_to_end_of_event_time: bool = False,
+                            savepoint_directory: str | None = None,
+                            format_type: Any = None) -> CompletableFuture[str]:
+        """Take a savepoint and end the job (``advance_to_end_of_event_time``: drain)."""
+        path = self._client.stop_with_savepoint(self._job_id, savepoint_directory,
+                                                drain=advance_to_end_of_event_time)
+        return CompletableFuture.completed(path)
+
+    def get_accumulators(self) -> CompletableFuture[dict[str, Any]]:
+        """Accumulators are not collected: an empty dict."""
+        return CompletableFuture.completed({})
+
+    def get_job_execution_result(self) -> CompletableFuture[JobExecutionResult]:
+        """The job's result: ``.result()`` waits for the end and raises if it did not
+        finish (JobExecutionException)."""
+        if self._result is None:
+            self._result = CompletableFuture(self._wait, self._ended)
+        return self._result
+
+    def _ended(self) -> bool:
+        return self._client.get_job(self._job_id).info.state in ("FINISHED", "FAILED",
+                                                                  "CANCELED")
+
+    def _wait(self) -> JobExecutionResult:
         try:
             details = self._client.wait(self._job_id)
         finally:
@@ -552,7 +586,7 @@ class StreamExecutionEnvironment:
         job_client = self.execute_async(job_name)
         if self._ctx.detached:
             return JobExecutionResult(job_client.get_job_id())
-        return job_client.get_job_execution_result()
+        return job_client.get_job_execution_result().result()
 
     def execute_async(self, job_name: str | None = None) -> JobClient:
         """Submit the program and return a JobClient without waiting."""

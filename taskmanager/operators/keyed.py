@@ -23,7 +23,7 @@ from flink_py.common.runtime.inline import (
     result_fact,
 )
 from flink_py.common.runtime.keygroups import key_group_range_for_operator_index
-from flink_py.datastream.functions import RuntimeContext, resolve
+from flink_py.datastream.functions import Function, RuntimeContext, resolve
 from flink_py.datastream.state import ValueStateDescriptor
 from flink_py.taskmanager.operators.base import StreamOperator, private_copy
 from flink_py.taskmanager.operators.timers import LONG_MAX, InternalTimerService
@@ -124,7 +124,8 @@ class ReduceOperator(AbstractKeyedOperator):
 
     def _compile_loop(self) -> Any:
         return _reduce_loop(inline_expression(self.key_selector, 1),
-                            inline_expression(self.func, 2))
+                            inline_expression(self.func, 2),
+                            set_key=isinstance(self.user_function, Function))
 
     def output_fact(self) -> Any:
         """An output is an input record or ``func(previous output, input)``."""
@@ -143,7 +144,7 @@ class ReduceOperator(AbstractKeyedOperator):
         state = self.state
         table = state.batch_table()
         out = self._loop(values, table, None if table is not None else state.batch_accessors(),
-                         self.key_selector, self.func)
+                         self.key_selector, self.func, self.backend.set_current_key)
         if not self.batch_mode:
             self.output.emit(out, timestamps)
 
@@ -197,13 +198,16 @@ class TupleSumOperator(ReduceOperator):
 
 
 def _reduce_loop(key: InlineExpression | None, reduce: InlineExpression | None,
-                 reduce_source: str | None = None, name: str = "reduce") -> Any:
+                 reduce_source: str | None = None, name: str = "reduce",
+                 set_key: bool = False) -> Any:
     """Generate the record loop of a rolling reduce.
 
-    ``loop(values, table, accessors, key_of, reduce) -> outputs``: with the
-    state's dict as ``table`` it reads and writes it directly, else it uses
+    ``loop(values, table, accessors, key_of, reduce, set_key) -> outputs``: with
+    the state's dict as ``table`` it reads and writes it directly, else it uses
     the ``(get, put)`` pair ``accessors``. A stored ``None`` counts as no
-    value, as a null does in Flink's reducing state.
+    value, as a null does in Flink's reducing state. With ``set_key`` the loop
+    makes each record's key the backend's current key before calling the
+    function (a ``ReduceFunction`` may use keyed state of its own).
     """
     namespace: dict[str, Any] = {"_private": private_copy}
     key_src = "key_of(v)"
@@ -225,13 +229,14 @@ def _reduce_loop(key: InlineExpression | None, reduce: InlineExpression | None,
     def body(store: str) -> str:
         return ("        for v in values:\n"
                 f"            k = {key_src}\n"
-                "            cur = get(k)\n"
+                + ("            set_key(k)\n" if set_key else "")
+                + "            cur = get(k)\n"
                 f"            cur = v if cur is None else {reduce_source}\n"
                 f"            {store.format(kept=kept)}\n"
                 "            append(cur)\n")
 
     src = (
-        "def loop(values, table, accessors, key_of, reduce):\n"
+        "def loop(values, table, accessors, key_of, reduce, set_key):\n"
         "    out = []\n"
         "    append = out.append\n"
         "    if table is not None:\n"

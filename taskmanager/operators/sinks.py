@@ -138,10 +138,10 @@ def collect_converter(type_info: Any) -> Callable[[Any], Any] | None:
     client's object (``pyflink.datastream.utils.convert_to_python_obj``), or None when
     it is the record itself.
 
-    Rows (also nested ones) arrive without field names, ``Row.of_kind(kind, *fields)``,
-    so they print as ``<Row(1, 'x')>``; ``FLOAT`` values are the shortest decimal of the
-    float32 (Java's ``Float.toString`` read back); the fields of tuples, arrays, lists
-    and maps are converted alike.
+    Rows (also nested ones) are rebuilt with the kind of the record and the field names
+    of the type (``pickled_bytes_to_python_obj`` of PyFlink 1.17+); ``FLOAT`` values are
+    the shortest decimal of the float32 (Java's ``Float.toString`` read back); the fields
+    of tuples, arrays, lists and maps are converted alike.
     """
     from flink_py.common.typeinfo import (
         BasicArrayTypeInfo,
@@ -161,11 +161,15 @@ def collect_converter(type_info: Any) -> Callable[[Any], Any] | None:
     if isinstance(type_info, (RowTypeInfo, TupleTypeInfo)):
         fields = [collect_converter(t) or _same for t in type_info.get_field_types()]
         if isinstance(type_info, RowTypeInfo):
+            names = list(type_info.get_field_names())
+
             def row(v: Any) -> Any:
                 if not isinstance(v, Row):
                     return v
-                return Row.of_kind(v.get_row_kind(), *[None if x is None else f(x)
-                                                      for f, x in zip(fields, v)])
+                out = Row.of_kind(v.get_row_kind(), *[None if x is None else f(x)
+                                                     for f, x in zip(fields, v)])
+                out.set_field_names(names)
+                return out
             return row
         if all(f is _same for f in fields):
             return None
