@@ -65,6 +65,7 @@ from flink_py.taskmanager.operators.base import (
     TwoInputStreamOperator,
     private_copy,
 )
+from flink_py.taskmanager.operators.keyed import AbstractKeyedOperator
 from flink_py.taskmanager.operators.timers import (
     LONG_MAX,
     LONG_MIN,
@@ -77,6 +78,7 @@ from flink_py.taskmanager.output_types import (
     is_typed,
     type_fact,
 )
+from flink_py.taskmanager.sorted_input import SortedKeyedInput
 from flink_py.taskmanager.writer import RecordWriter
 
 __all__ = ["Task", "TaskFailure"]
@@ -301,6 +303,8 @@ class Task:
         #: waiting for the final checkpoint; the ids of the checkpoints taken since (not
         #: aborted): the first of them to complete (or a later one) is the final one
         self._awaiting_final = False
+        #: BATCH: the keyed head operator's input, sorted by key at its end (or None)
+        self._sorted_input: SortedKeyedInput | None = None
         self._final_ids: set[int] = set()
         #: per input channel: EndOfData's drain flag once delivered
         self._end_of_data: list[bool | None] = []
@@ -617,6 +621,11 @@ class Task:
         two_input = isinstance(head, TwoInputStreamOperator)
         process = head.process_batch
         process2 = head.process_batch2 if two_input else None  # type: ignore[attr-defined]
+        if self.tdd.runtime_mode == "BATCH" and not two_input \
+                and isinstance(head, AbstractKeyedOperator):
+            # Flink's BATCH mode sorts a keyed operator's input: key by key at the end
+            self._sorted_input = SortedKeyedInput(head, head.key_selector)
+            process = self._sorted_input.add
         get = gate.queue.get
         # no cap: a local producer hands over whole lists (a flat_map's output can be
         # several max-rows long), which a fast chain should take in one call
@@ -734,6 +743,8 @@ class Task:
             return
         self._ended_data = True
         if drain:
+            if self._sorted_input is not None:
+                self._sorted_input.drain(self.cancelled)
             for op in self.operators:
                 op.end_input()
         for w in self.writers:
@@ -868,6 +879,8 @@ class Task:
         head = self.operators[0]
         for what, value in outputs:
             if what == "watermark":
+                if self._sorted_input is not None:  # BATCH: only the final watermark comes
+                    self._sorted_input.drain(self.cancelled)
                 head.process_watermark(value)
             else:
                 head.process_watermark_status(value)

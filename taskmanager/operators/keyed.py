@@ -26,7 +26,7 @@ from flink_py.common.runtime.keygroups import key_group_range_for_operator_index
 from flink_py.datastream.functions import Function, RuntimeContext, resolve
 from flink_py.datastream.state import ValueStateDescriptor
 from flink_py.taskmanager.operators.base import StreamOperator, private_copy
-from flink_py.taskmanager.operators.timers import LONG_MAX, InternalTimerService
+from flink_py.taskmanager.operators.timers import LONG_MAX, LONG_MIN, InternalTimerService
 from flink_py.taskmanager.state import KeyedStateBackend, create_keyed_state_backend
 
 __all__ = [
@@ -76,8 +76,21 @@ class AbstractKeyedOperator(StreamOperator):
 
     def process_watermark(self, watermark: int) -> None:
         """Event time advanced to ``watermark``: fire the due event-time timers, then forward."""
-        self.timer_service.advance_watermark(watermark)
+        self._fire_timers(watermark)
         self.output.emit_watermark(watermark)
+
+    def _fire_timers(self, watermark: int) -> None:
+        """Fire what event time reaching ``watermark`` makes due (forwarding nothing)."""
+        self.timer_service.advance_watermark(watermark)
+
+    def end_of_key(self) -> None:
+        """BATCH with sorted input (``taskmanager.sorted_input``): the current key's
+        records ended. Its timers fire -- event time jumps to the end, then processing
+        time -- and time starts over for the next key; no watermark goes downstream."""
+        if self.timer_service is None:
+            return
+        self._fire_timers(LONG_MAX)
+        self.timer_service.current_watermark_value = LONG_MIN
 
     def end_input(self) -> None:
         """A bounded input ends with the maximum watermark: every event-time timer fires."""

@@ -565,10 +565,14 @@ class WindowOperator(AbstractKeyedOperator):
 
     def process_watermark(self, watermark: int) -> None:
         """Fire the windows the watermark completes, emit their results, then forward it."""
+        self._fire_timers(watermark)
+        forward = getattr(self.output, "emit_watermark", None)
+        if forward is not None:
+            forward(watermark)
+
+    def _fire_timers(self, watermark: int) -> None:
+        """Fire the windows event time reaching ``watermark`` completes; emit their results."""
         em = self.emitter
         em.start(True)
         self.timer_service.advance_watermark(watermark)
         em.flush()
-        forward = getattr(self.output, "emit_watermark", None)
-        if forward is not None:
-            forward(watermark)

@@ -466,10 +466,10 @@ class PaneWindowOperator(WindowOperator):
                     if st.due is not None:
                         self._schedule(st.due, key)
 
-    def process_watermark(self, watermark: int) -> None:
-        """Fire the windows the watermark completes (in time order), then forward it."""
+    def _fire_timers(self, watermark: int) -> None:
+        """Fire the windows event time reaching ``watermark`` completes, in time order."""
         if not self.event_time:
-            super().process_watermark(watermark)
+            super()._fire_timers(watermark)
             return
         self._ensure_wheel()
         em = self.emitter
@@ -491,9 +491,6 @@ class PaneWindowOperator(WindowOperator):
                     if st is not None and due(t, key, st):
                         put(key, st)
         em.flush()
-        forward = getattr(self.output, "emit_watermark", None)
-        if forward is not None:
-            forward(watermark)
 
     def _fire_keys(self, t: int, keys: dict[Any, None], get: Any, put: Any) -> None:
         """:meth:`_due` of every key due at event time ``t``, inlined for ``pass`` windows."""
