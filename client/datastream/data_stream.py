@@ -399,6 +399,9 @@ class DataStream:
 
     def add_sink(self, sink_func: Any) -> DataStreamSink:
         """Write every record with a SinkFunction (or callable(value, context))."""
+        file_sink = getattr(sink_func, "_file_sink", None)  # a StreamingFileSink
+        if file_sink is not None:
+            return self.sink_to(file_sink)
         resolve(sink_func, "invoke")
         return self._sink("Unnamed", SinkFunctionOperator(sink_func))
 

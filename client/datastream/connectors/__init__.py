@@ -17,15 +17,18 @@ _LAZY = {
     "BulkFormat": "flink_py.datastream.connectors.file_system",
     "DeliveryGuarantee": "flink_py.datastream.connectors.sink",
     "DiscardingSink": "flink_py.datastream.connectors.discarding",
+    "FileEnumeratorProvider": "flink_py.datastream.connectors.file_system",
     "FileSink": "flink_py.datastream.connectors.file_system",
     "FileSource": "flink_py.datastream.connectors.file_system",
     "FileSourceBuilder": "flink_py.datastream.connectors.file_system",
+    "FileSplitAssignerProvider": "flink_py.datastream.connectors.file_system",
     "NumberSequenceSource": "flink_py.datastream.connectors.number_seq",
     "OutputFileConfig": "flink_py.datastream.connectors.file_system",
     "RollingPolicy": "flink_py.datastream.connectors.file_system",
     "Sink": "flink_py.datastream.connectors.sink",
     "Source": "flink_py.datastream.connectors.source",
     "StreamFormat": "flink_py.datastream.connectors.file_system",
+    "StreamingFileSink": "flink_py.datastream.connectors.file_system",
 }
 
 __all__ = sorted(_LAZY)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import abc
 import datetime
+import warnings
 from typing import Any
 
 from flink_py.common.serialization import BulkWriterFactory, Encoder
@@ -53,6 +54,7 @@ from flink_py.datastream.connectors._file_source import (
     static_file_enumerator,
 )
 from flink_py.datastream.connectors.sink import Sink, WriterInitContext
+from flink_py.datastream.functions import SinkFunction
 from flink_py.datastream.connectors.source import (
     Boundedness,
     Source,
@@ -69,16 +71,19 @@ __all__ = [
     "BulkWriterFactory",
     "DateTimeBucketAssigner",
     "DefaultRollingPolicy",
+    "FileEnumeratorProvider",
     "FileSink",
     "FileSinkCommittable",
     "FileSource",
     "FileSourceBuilder",
     "FileSourceSplit",
+    "FileSplitAssignerProvider",
     "OnCheckpointRollingPolicy",
     "OutputFileConfig",
     "PartFileInfo",
     "RollingPolicy",
     "StreamFormat",
+    "StreamingFileSink",
 ]
 
 
@@ -160,17 +165,53 @@ class BulkFormat(abc.ABC):
 # ---- FileSource ----------------------------------------------------------------------------
 
 
+class FileEnumeratorProvider:
+    """How a :class:`FileSource` turns its paths into splits (PyFlink's class of that name).
+
+    Both enumerators list files recursively and skip hidden ones (names starting
+    with ``.`` or ``_``); the splittable one cuts uncompressed files of a
+    splittable format into byte ranges, the other makes one split per file.
+    """
+
+    def __init__(self, splittable: bool) -> None:
+        self.splittable = splittable
+
+    @staticmethod
+    def default_splittable_file_enumerator() -> FileEnumeratorProvider:
+        """Files of a splittable format are cut into byte ranges (the default)."""
+        return FileEnumeratorProvider(True)
+
+    @staticmethod
+    def default_non_splittable_file_enumerator() -> FileEnumeratorProvider:
+        """One split per file."""
+        return FileEnumeratorProvider(False)
+
+
+class FileSplitAssignerProvider:
+    """Which reader gets which split (PyFlink's class of that name). flink-py's one
+    assigner hands splits to readers as they ask, which is what locality-aware
+    assignment does when no split is local to any reader's host."""
+
+    @staticmethod
+    def locality_aware_split_assigner() -> FileSplitAssignerProvider:
+        """Flink's default assigner."""
+        return FileSplitAssignerProvider()
+
+
 class FileSource(Source[FileSourceSplit, Any]):
     """Reads files in batch (``process_static_file_set``) or streaming (``monitor_continuously``)."""
 
     def __init__(self, fmt: StreamFormat | BulkFormat, paths: list[str],
-                 discovery_interval: Duration | None, min_split_size: int) -> None:
+                 discovery_interval: Duration | None, min_split_size: int,
+                 split_files: bool = True) -> None:
         if not paths:
             raise ValueError("FileSource: at least one path is needed")
         self.format = fmt
         self.paths = [_fs.absolute(p) for p in paths]
         self.discovery_interval = discovery_interval
         self.min_split_size = min_split_size
+        #: False: one split per file (``default_non_splittable_file_enumerator``)
+        self.split_files = split_files
 
     @staticmethod
     def for_record_stream_format(stream_format: StreamFormat, *paths: str) -> FileSourceBuilder:
@@ -203,7 +244,8 @@ class FileSource(Source[FileSourceSplit, Any]):
     def create_enumerator(self, enum_context: SplitEnumeratorContext[FileSourceSplit]
                           ) -> SplitEnumerator[FileSourceSplit, Any]:
         if self.discovery_interval is None:
-            return static_file_enumerator(enum_context, self.paths, self.format.is_splittable(),
+            return static_file_enumerator(enum_context, self.paths,
+                                          self.split_files and self.format.is_splittable(),
                                           self.min_split_size)
         return ContinuousFileSplitEnumerator(enum_context, self.paths,
                                              max(1, self.discovery_interval.to_millis()))
@@ -228,6 +270,7 @@ class FileSourceBuilder:
         self._paths = paths
         self._interval: Duration | None = None
         self._min_split_size = DEFAULT_MIN_SPLIT_SIZE
+        self._split_files = True
 
     def monitor_continuously(self, discovery_interval: Duration) -> FileSourceBuilder:
         """Streaming mode: look for new files every ``discovery_interval``."""
@@ -250,9 +293,25 @@ class FileSourceBuilder:
         self._min_split_size = int(size_bytes)
         return self
 
+    def set_file_enumerator(self, file_enumerator: FileEnumeratorProvider) -> FileSourceBuilder:
+        """How files become splits (:class:`FileEnumeratorProvider`)."""
+        if not isinstance(file_enumerator, FileEnumeratorProvider):
+            raise TypeError(f"FileSource.set_file_enumerator: expected a FileEnumeratorProvider, "
+                            f"got {type(file_enumerator).__name__}")
+        self._split_files = file_enumerator.splittable
+        return self
+
+    def set_split_assigner(self, split_assigner: FileSplitAssignerProvider) -> FileSourceBuilder:
+        """Which reader gets which split (:class:`FileSplitAssignerProvider`)."""
+        if not isinstance(split_assigner, FileSplitAssignerProvider):
+            raise TypeError(f"FileSource.set_split_assigner: expected a "
+                            f"FileSplitAssignerProvider, got {type(split_assigner).__name__}")
+        return self
+
     def build(self) -> FileSource:
         """The configured source."""
-        return FileSource(self._format, self._paths, self._interval, self._min_split_size)
+        return FileSource(self._format, self._paths, self._interval, self._min_split_size,
+                          self._split_files)
 
 
 # ---- FileSink: policies, assigners, config -------------------------------------------------------
@@ -545,3 +604,64 @@ class FileSink(Sink[FileSinkCommittable]):
                             f"{type(writer_factory).__name__}")
         return FileSink.BulkFormatBuilder(base_path, None, writer_factory,
                                           OnCheckpointRollingPolicy())
+
+
+# ---- StreamingFileSink (deprecated since Flink 1.15) -----------------------------------------------
+
+
+class StreamingFileSink(SinkFunction):
+    """The legacy file sink for ``add_sink`` (deprecated in Flink 1.15: use FileSink).
+
+    It writes exactly as :class:`FileSink` with the same settings does -- buckets,
+    rolling policy, part files committed at checkpoints -- so ``add_sink`` runs it
+    as that sink; its builders take the same options.
+    """
+
+    def __init__(self, file_sink: FileSink) -> None:
+        warnings.warn("Deprecated in 1.15. Use FileSink instead.", DeprecationWarning,
+                      stacklevel=3)
+        self._file_sink = file_sink
+
+    def invoke(self, value: Any, context: Any) -> None:
+        raise TypeError("StreamingFileSink is attached with DataStream.add_sink")
+
+    class DefaultRowFormatBuilder:
+        """Builder of a row-format StreamingFileSink."""
+
+        def __init__(self, builder: FileSink.RowFormatBuilder) -> None:
+            self._builder = builder
+
+        def with_bucket_check_interval(self, interval: int) -> Any:
+            self._builder.with_bucket_check_interval(interval)
+            return self
+
+        def with_bucket_assigner(self, bucket_assigner: BucketAssigner) -> Any:
+            self._builder.with_bucket_assigner(bucket_assigner)
+            return self
+
+        def with_rolling_policy(self, policy: RollingPolicy) -> Any:
+            self._builder.with_rolling_policy(policy)
+            return self
+
+        def with_output_file_config(self, output_file_config: OutputFileConfig) -> Any:
+            self._builder.with_output_file_config(output_file_config)
+            return self
+
+        def build(self) -> StreamingFileSink:
+            return StreamingFileSink(self._builder.build())
+
+    class DefaultBulkFormatBuilder(DefaultRowFormatBuilder):
+        """Builder of a bulk-format (Parquet) StreamingFileSink."""
+
+    @staticmethod
+    def for_row_format(base_path: str, encoder: Encoder) -> StreamingFileSink.DefaultRowFormatBuilder:
+        """A builder writing ``encoder``-encoded rows below ``base_path``."""
+        return StreamingFileSink.DefaultRowFormatBuilder(FileSink.for_row_format(base_path,
+                                                                                 encoder))
+
+    @staticmethod
+    def for_bulk_format(base_path: str, writer_factory: BulkWriterFactory
+                        ) -> StreamingFileSink.DefaultBulkFormatBuilder:
+        """A builder writing bulk files (Parquet) below ``base_path``."""
+        return StreamingFileSink.DefaultBulkFormatBuilder(FileSink.for_bulk_format(
+            base_path, writer_factory))  # type: ignore[arg-type]
