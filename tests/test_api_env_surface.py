@@ -536,3 +536,15 @@ def test_add_python_file_makes_modules_importable_on_two_taskmanagers(tmp_path: 
             del sys.modules[file_module]
         assert sorted(out) == sorted(f"{3 * i}:single:True!" for i in range(20))
         assert dir_module not in sys.modules  # the package was only imported on the workers
+
+
+def test_changelog_state_backend_choice_is_recorded() -> None:
+    """PyFlink's test_enable_changelog_state_backend."""
+    env = _env()
+    assert env.is_changelog_state_backend_enabled() is None
+    env.enable_changelog_state_backend(True)
+    assert env.is_changelog_state_backend_enabled() is True
+    env.enable_changelog_state_backend(False)
+    assert env.is_changelog_state_backend_enabled() is False
+    env.from_collection([1]).print()
+    assert env.get_stream_graph_job().config["state.changelog.enabled"] == "false"

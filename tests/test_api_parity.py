@@ -427,6 +427,10 @@ def test_watermark_alignment_and_execution_config_restart_strategy_are_accepted(
     env = _env(1)
     env.get_config().set_restart_strategy(RestartStrategies.fixed_delay_restart(2, 10))
     assert env.get_restart_strategy() == env.get_config().get_restart_strategy()
+    assert isinstance(_env(1).get_restart_strategy(),  # nothing set: the cluster's default
+                      RestartStrategies.FallbackRestartStrategyConfiguration)
+    env.set_restart_strategy(RestartStrategies.fall_back_restart())
+    assert env.get_restart_strategy() == RestartStrategies.fall_back_restart()
     ds = env.from_collection([3, 1, 2]).assign_timestamps_and_watermarks(strategy)
     assert sorted(ds.execute_and_collect()) == [1, 2, 3]
     with pytest.raises(ValueError, match="drift"):
@@ -478,3 +482,13 @@ def test_collected_rows_and_floats_are_what_pyflink_hands_the_client() -> None:
     assert list(seen.execute_and_collect()) == ["x1.100000023841858"]
     pairs = env.from_collection([(1, 1.1)], Types.TUPLE([Types.INT(), Types.FLOAT()]))
     assert list(pairs.execute_and_collect()) == [(1, 1.1)]
+
+
+@pytest.mark.usefixtures("cluster_env")
+def test_a_keyed_stream_collects_its_records_with_their_keys() -> None:
+    """PyFlink's test_execute_and_collect: ``key_by(...).execute_and_collect()`` yields
+    ``Row(f0=key, f1=record)``."""
+    data = [("pyflink", 1), ("datastream", 2), ("pyflink", 1), ("collect", 2)]
+    ds = _env().from_collection(data, type_info=Types.TUPLE([Types.STRING(), Types.INT()]))
+    with ds.key_by(lambda i: i[0], Types.STRING()).execute_and_collect() as results:
+        assert list(results) == [Row(f0=k, f1=(k, n)) for k, n in data]

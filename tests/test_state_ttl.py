@@ -186,6 +186,19 @@ def test_builder_rejects_bad_input() -> None:
         _builder().cleanup_incrementally(-1, False)
     with pytest.raises(ValueError, match="query_time_after_num_entries"):
         _builder().cleanup_in_rocksdb_compact_filter(0)
+
+
+@pytest.mark.parametrize("periodic", [None, 0, False, ""])
+def test_a_false_periodic_compaction_time_means_the_default_30_days(periodic: Any) -> None:
+    """PyFlink's test_explicit_cleanup: any false value selects the default."""
+    config = _builder().cleanup_in_rocksdb_compact_filter(17, periodic).build()
+    strategy = config.get_cleanup_strategies().get_rocksdb_compact_filter_cleanup_strategy()
+    assert strategy.get_query_time_after_num_entries() == 17
+    assert strategy.get_periodic_compaction_time() == Duration.of_days(30)
+    explicit = Duration.of_hours(2)
+    config = _builder().cleanup_in_rocksdb_compact_filter(17, explicit).build()
+    assert config.get_cleanup_strategies().get_rocksdb_compact_filter_cleanup_strategy() \
+        .get_periodic_compaction_time() is explicit
     with pytest.raises(TypeError, match="state 'v'.*StateTtlConfig"):
         ValueStateDescriptor("v", None).enable_time_to_live(_builder())  # type: ignore[arg-type]
 

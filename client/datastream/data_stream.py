@@ -467,6 +467,16 @@ class KeyedStream(DataStream):
         self._key_type = key_type
         self._origin = origin
 
+    def execute_and_collect(self, job_execution_name: str | None = None,
+                            limit: int | None = None) -> Any:
+        """As PyFlink: a keyed stream collects its records with their keys, as
+        ``Row(f0=key, f1=record)`` (the form PyFlink's keyed streams carry)."""
+        from flink_py.common.types import Row
+
+        key_of, _ = resolve(self._key_selector, "get_key")
+        pairs = DataStream.map(self, lambda v: Row(f0=key_of(v), f1=v))
+        return pairs.execute_and_collect(job_execution_name, limit)
+
     # -- keyed operators ---------------------------------------------------------
     def map(self, func: Any, output_type: Any = None) -> DataStream:
         """Apply ``func`` (callable or MapFunction) per record, in the record's key context."""

@@ -407,9 +407,12 @@ class StateTtlConfig:
                                      "query_time_after_num_entries must be a positive int, "
                                      f"got {query_time_after_num_entries!r}")
                 self._query_time_after_num_entries = query_time_after_num_entries
-                self._periodic_compaction_time = (Duration.of_days(30)
-                                                  if periodic_compaction_time is None
-                                                  else Duration.of(periodic_compaction_time))
+                # as PyFlink: any false value (None, 0, '') means the default of 30 days
+                if not periodic_compaction_time:
+                    periodic_compaction_time = Duration.of_days(30)
+                elif not isinstance(periodic_compaction_time, Duration):
+                    periodic_compaction_time = Duration.of(periodic_compaction_time)
+                self._periodic_compaction_time = periodic_compaction_time
 
             def get_query_time_after_num_entries(self) -> int:
                 """Entries swept between two reads of the current time."""

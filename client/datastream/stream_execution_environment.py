@@ -281,9 +281,11 @@ class StreamExecutionEnvironment:
         self.configure(restart_strategy_configuration.to_config())
         return self
 
-    def get_restart_strategy(self) -> RestartStrategyConfiguration | None:
-        """The restart strategy the job will run with (None: the cluster's default)."""
-        return RestartStrategies.from_config(self._config.to_dict())
+    def get_restart_strategy(self) -> RestartStrategyConfiguration:
+        """The restart strategy the job will run with: without one set, PyFlink's
+        ``FallbackRestartStrategyConfiguration`` (the cluster's default applies)."""
+        return (RestartStrategies.from_config(self._config.to_dict())
+                or RestartStrategies.fall_back_restart())
 
     def set_buffer_timeout(self, timeout_millis: int) -> StreamExecutionEnvironment:
         """Flush partly filled output batches after this many ms (-1: only when full)."""
@@ -402,6 +404,17 @@ class StreamExecutionEnvironment:
         self._append_list("pipeline.cached-files", [entry])
 
     # -- state backend and savepoints -----------------------------------------------
+    def enable_changelog_state_backend(self, enabled: bool) -> StreamExecutionEnvironment:
+        """Flink's changelog state backend (``state.changelog.enabled``): a checkpoint
+        speed-up whose state and results are the same; flink-py records the choice."""
+        self._job_config["state.changelog.enabled"] = "true" if enabled else "false"
+        return self
+
+    def is_changelog_state_backend_enabled(self) -> bool | None:
+        """The ``enable_changelog_state_backend`` choice, or None when not set."""
+        value = self._config.get("state.changelog.enabled")
+        return None if value is None else bool(value)
+
     def set_state_backend(self, state_backend: StateBackend) -> StreamExecutionEnvironment:
         """Choose how keyed state is held: ``HashMapStateBackend`` or ``EmbeddedRocksDBStateBackend``.
 

@@ -555,6 +555,10 @@ CHECKPOINTING_LOCAL_BACKUP = option(
     deprecated_keys=["state.backend.local-recovery"])
 CHECKPOINTING_CREATE_SUBDIR = option(
     _CP + "create-subdir", _B, True, "Put checkpoints under <dir>/<job-id>/.")
+STATE_CHANGELOG_ENABLED = option(
+    "state.changelog.enabled", _B, None,
+    "Flink's changelog state backend (faster checkpoints of the same state); recorded "
+    "only: flink-py's snapshots are the same with it on or off.")
 
 # State backend -----------------------------------------------------------------------------
 STATE_BACKEND_TYPE = option(
