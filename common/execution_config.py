@@ -19,6 +19,7 @@ GLOBAL_JOB_PARAMETERS_PREFIX = "pipeline.global-job-parameters."
 
 _WATERMARK_INTERVAL = "pipeline.auto-watermark-interval"
 _OBJECT_REUSE = "pipeline.object-reuse"
+_SNAPSHOT_COMPRESSION = "execution.checkpointing.snapshot-compression"
 _AUTO_UIDS = "pipeline.auto-generate-uids"
 _CLOSURE_CLEANER = "pipeline.closure-cleaner-level"
 _LATENCY_INTERVAL = "metrics.latency.interval"
@@ -131,6 +132,15 @@ class ExecutionConfig:
     def is_object_reuse_enabled(self) -> bool:
         """Whether object reuse is enabled."""
         return bool(self._get(_OBJECT_REUSE))
+
+    def set_use_snapshot_compression(self, use_snapshot_compression: bool) -> ExecutionConfig:
+        """Compress state snapshots (``execution.checkpointing.snapshot-compression``;
+        recorded: flink-py writes its snapshot files the same way)."""
+        return self._set(_SNAPSHOT_COMPRESSION, "true" if use_snapshot_compression else "false")
+
+    def is_use_snapshot_compression(self) -> bool:
+        """Whether snapshot compression was asked for."""
+        return bool(self._get(_SNAPSHOT_COMPRESSION))
 
     def enable_auto_generated_uids(self) -> ExecutionConfig:
         """Let the runtime generate operator ids (the default)."""

@@ -194,6 +194,8 @@ def test_execution_config_is_a_live_view_of_the_environment() -> None:
     assert env.get_config().get_auto_watermark_interval() == 50
     assert not config.is_object_reuse_enabled()
     assert config.enable_object_reuse().is_object_reuse_enabled()
+    assert not config.is_use_snapshot_compression()
+    assert config.set_use_snapshot_compression(True).is_use_snapshot_compression()
     assert config.disable_closure_cleaner().is_closure_cleaner_enabled() is False
     config.set_task_cancellation_timeout(5000)
     assert config.get_task_cancellation_timeout() == 5000

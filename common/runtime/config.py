@@ -471,6 +471,9 @@ PIPELINE_NAME = option("pipeline.name", _S, None, "Job name (default: the name g
 PIPELINE_AUTO_WATERMARK_INTERVAL = option(
     "pipeline.auto-watermark-interval", _D, "200 ms", "Periodic watermark interval.")
 PIPELINE_OBJECT_REUSE = option("pipeline.object-reuse", _B, False, "Reuse records in chains.")
+SNAPSHOT_COMPRESSION = option(
+    "execution.checkpointing.snapshot-compression", _B, False,
+    "Compress keyed state snapshots (recorded: flink-py's snapshot files are the same).")
 PIPELINE_AUTO_GENERATE_UIDS = option(
     "pipeline.auto-generate-uids", _B, True, "Generate operator ids when uid() is not set.")
 PIPELINE_CLOSURE_CLEANER_LEVEL = option(
