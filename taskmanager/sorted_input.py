@@ -12,6 +12,8 @@ Flink spills to disk) and hands them to the operator that way once the input
 ends: keys in ascending order when they are comparable (else in the order
 they were first seen), a key's records by timestamp (stable: records without
 a timestamp count as the earliest), the operator's ``end_of_key()`` after each.
+The task uses it for every keyed one-input operator but a reduce (which keeps one
+value per key and emits the final values in key order by itself).
 """
 
 from __future__ import annotations

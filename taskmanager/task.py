@@ -65,7 +65,7 @@ from flink_py.taskmanager.operators.base import (
     TwoInputStreamOperator,
     private_copy,
 )
-from flink_py.taskmanager.operators.keyed import AbstractKeyedOperator
+from flink_py.taskmanager.operators.keyed import AbstractKeyedOperator, ReduceOperator
 from flink_py.taskmanager.operators.timers import (
     LONG_MAX,
     LONG_MIN,
@@ -622,8 +622,10 @@ class Task:
         process = head.process_batch
         process2 = head.process_batch2 if two_input else None  # type: ignore[attr-defined]
         if self.tdd.runtime_mode == "BATCH" and not two_input \
-                and isinstance(head, AbstractKeyedOperator):
-            # Flink's BATCH mode sorts a keyed operator's input: key by key at the end
+                and isinstance(head, AbstractKeyedOperator) and not isinstance(head, ReduceOperator):
+            # Flink's BATCH mode sorts a keyed operator's input: key by key at the end. A
+            # BATCH reduce keeps only one value per key and emits the finals in key order:
+            # it needs no copy of its input
             self._sorted_input = SortedKeyedInput(head, head.key_selector)
             process = self._sorted_input.add
         get = gate.queue.get
