@@ -840,9 +840,7 @@ class Task:
         if self._awaiting_final:
             self._final_ids.add(cid)
         for op in self.operators:
-            hook = getattr(op, "prepare_snapshot_pre_barrier", None)
-            if hook is not None:
-                hook(cid)
+            op.prepare_snapshot_pre_barrier(cid)
         for w in self.writers:
             w.emit_event(barrier)
         storage = self._storage

@@ -100,7 +100,6 @@ def snapshot_operators(tdd: TaskDeploymentDescriptor, specs: list[Any], ops: lis
     """Take the synchronous part of every operator's snapshot (on the task thread)."""
     out = []
     for spec, op in zip(specs, ops):
-        op.prepare_snapshot_pre_barrier(checkpoint_id)
         func = getattr(op, "user_function", None)
         if isinstance(func, CheckpointedFunction):
             func.snapshot_state(FunctionSnapshotContext(checkpoint_id, timestamp_ms))

@@ -362,8 +362,10 @@ def test_local_env_file_round_trip(local_env: None, tmp_path: Path) -> None:
 
 
 def test_streaming_file_sink_and_the_file_source_providers(env: Env, tmp_path: Path) -> None:
-    """PyFlink's legacy StreamingFileSink (add_sink) writes as FileSink does; the
-    non-splittable enumerator reads each file as one split."""
+    """PyFlink's legacy StreamingFileSink (add_sink) writes as FileSink does but publishes
+    files only at completed checkpoints (PyFlink's test_stream_file_sink: without
+    checkpointing they stay in progress); the non-splittable enumerator reads each file
+    as one split."""
     from flink_py.datastream.connectors import (
         FileEnumeratorProvider,
         FileSplitAssignerProvider,
@@ -371,25 +373,38 @@ def test_streaming_file_sink_and_the_file_source_providers(env: Env, tmp_path: P
     )
     from flink_py.datastream.connectors._file_source import make_splits
 
-    src, out = tmp_path / "in", tmp_path / "out"
+    src = tmp_path / "in"
     src.mkdir()
     lines = [f"line-{i:04d}" for i in range(900)]
     for f in range(3):
         (src / f"{f}.txt").write_text("\n".join(lines[f::3]) + "\n")
-    source = (FileSource.for_record_stream_format(StreamFormat.text_line_format(), str(src))
-              .set_min_split_size(64)
-              .set_file_enumerator(FileEnumeratorProvider.default_non_splittable_file_enumerator())
-              .set_split_assigner(FileSplitAssignerProvider.locality_aware_split_assigner())
-              .build())
+
+    def source() -> FileSource:
+        return (FileSource.for_record_stream_format(StreamFormat.text_line_format(), str(src))
+                .set_min_split_size(64)
+                .set_file_enumerator(FileEnumeratorProvider.default_non_splittable_file_enumerator())
+                .set_split_assigner(FileSplitAssignerProvider.locality_aware_split_assigner())
+                .build())
+
     files = _fs.list_files(str(src), "test")
-    assert len(make_splits(files, source.split_files, 8, 64)) == 3  # one per file
+    assert len(make_splits(files, source().split_files, 8, 64)) == 3  # one per file
     assert len(make_splits(files, True, 8, 64)) > 3  # the default enumerator cuts them
-    with pytest.warns(DeprecationWarning, match="Use FileSink"):
-        sink = (StreamingFileSink.for_row_format(str(out), Encoder.simple_string_encoder())
-                .with_output_file_config(OutputFileConfig.builder().with_part_prefix("legacy")
-                                         .build()).build())
-    env.from_source(source, None, "lines").add_sink(sink)
-    env.execute("streaming file sink")
-    written = _files(out)
-    assert written and all(p.name.startswith("legacy-") for p in written)
-    assert sorted(line for p in written for line in p.read_text().splitlines()) == lines
+
+    def run(out: Path, checkpoint_ms: int | None) -> list[Path]:
+        job_env = Env.get_execution_environment()
+        if checkpoint_ms:
+            job_env.enable_checkpointing(checkpoint_ms)
+        with pytest.warns(DeprecationWarning, match="Use FileSink"):
+            sink = (StreamingFileSink.for_row_format(str(out), Encoder.simple_string_encoder())
+                    .with_output_file_config(OutputFileConfig.builder()
+                                             .with_part_prefix("legacy").build()).build())
+        job_env.from_source(source(), None, "lines").add_sink(sink)
+        job_env.execute("streaming file sink")
+        written = _files(out)
+        assert sorted(line for p in written for line in p.read_text().splitlines()) == lines
+        return written
+
+    in_progress = run(tmp_path / "out", None)
+    assert all(p.name.startswith(".legacy-") and ".inprogress." in p.name for p in in_progress)
+    published = run(tmp_path / "out-chk", 100)
+    assert all(p.name.startswith("legacy-") for p in published)

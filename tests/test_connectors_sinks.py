@@ -327,3 +327,27 @@ def test_duration_and_time() -> None:
     assert Time.days(1) == Time.milliseconds(86_400_000)
     with pytest.raises(TypeError):
         Duration.of("5 s")
+
+
+def test_compaction_settings_are_recorded_and_checked() -> None:
+    """PyFlink's test_file_sink builds a sink with enable_compact (files are not merged)."""
+    from flink_py.datastream.connectors.file_system import FileCompactor, FileCompactStrategy
+
+    strategy = (FileCompactStrategy.builder().enable_compaction_on_checkpoint(3)
+                .set_size_threshold(1024).set_num_compact_threads(2).build())
+    sink = (FileSink.for_row_format("/tmp/x", Encoder.simple_string_encoder())
+            .with_rolling_policy(RollingPolicy.on_checkpoint_rolling_policy())
+            .enable_compact(strategy, FileCompactor.concat_file_compactor(b"\n")).build())
+    assert sink.compaction is not None
+    recorded, compactor = sink.compaction
+    assert (recorded.num_checkpoints_before_compaction, recorded.size_threshold,
+            recorded.num_compact_threads) == (3, 1024, 2)
+    assert (compactor.kind, compactor.file_delimiter) == ("concat", b"\n")
+    assert FileSink.for_row_format("/tmp/x", Encoder.simple_string_encoder()).enable_compact(
+        strategy, FileCompactor.identical_file_compactor()).disable_compact().build() \
+        .compaction is None
+    with pytest.raises(ValueError, match="positive"):
+        FileCompactStrategy.Builder.new_builder().enable_compaction_on_checkpoint(0)
+    with pytest.raises(TypeError, match="FileCompactStrategy"):
+        FileSink.for_row_format("/tmp/x", Encoder.simple_string_encoder()).enable_compact(
+            None, FileCompactor.identical_file_compactor())  # type: ignore[arg-type]

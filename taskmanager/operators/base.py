@@ -138,8 +138,9 @@ class StreamOperator:
         """All input has been consumed (bounded streams); emit final results."""
 
     def prepare_snapshot_pre_barrier(self, checkpoint_id: int) -> None:
-        """Checkpoint ``checkpoint_id`` is being taken (Flink's hook of the same name),
-        before this operator's state is snapshotted."""
+        """Checkpoint ``checkpoint_id`` is being taken (Flink's hook of the same name): the
+        task calls it on every operator before the barrier goes downstream and the state
+        is snapshotted."""
 
     def close(self) -> None:
         """Close the user function."""

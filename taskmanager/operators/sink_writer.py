@@ -71,6 +71,14 @@ class SinkOperator(StreamOperator):
         self.writer.write_batch(values, timestamps)
 
     def end_input(self) -> None:  # noqa: D102
+        ctx = self.ctx
+        if not getattr(self.sink, "commits_without_checkpoints", True) \
+                and ctx.runtime_mode != "BATCH" \
+                and not (ctx.job_parameters or {}).get("execution.checkpointing.interval"):
+            # Flink's legacy StreamingFileSink publishes files only when a checkpoint
+            # completes: a streaming job without checkpoints leaves them in progress
+            self.writer.close()
+            return
         self.writer.flush(True)
         committables = self.writer.prepare_commit()
         if self._commit_on_final_checkpoint:

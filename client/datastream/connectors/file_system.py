@@ -71,6 +71,8 @@ __all__ = [
     "BulkWriterFactory",
     "DateTimeBucketAssigner",
     "DefaultRollingPolicy",
+    "FileCompactStrategy",
+    "FileCompactor",
     "FileEnumeratorProvider",
     "FileSink",
     "FileSinkCommittable",
@@ -499,6 +501,80 @@ class OutputFileConfig:
 # ---- FileSink ----------------------------------------------------------------------------------
 
 
+class FileCompactStrategy:
+    """When a FileSink would compact its files (PyFlink's class of that name).
+
+    Build it with ``FileCompactStrategy.builder()``; see ``FileSink.RowFormatBuilder.
+    enable_compact`` for what flink-py does with it.
+    """
+
+    def __init__(self, size_threshold: int, num_checkpoints: int, num_threads: int) -> None:
+        self.size_threshold = size_threshold
+        self.num_checkpoints_before_compaction = num_checkpoints
+        self.num_compact_threads = num_threads
+
+    @staticmethod
+    def builder() -> FileCompactStrategy.Builder:
+        """A builder with Flink's defaults (no size threshold, every checkpoint, 1 thread)."""
+        return FileCompactStrategy.Builder()
+
+    class Builder:
+        """Builds a :class:`FileCompactStrategy`."""
+
+        def __init__(self) -> None:
+            self._size_threshold = -1
+            self._checkpoints = 1
+            self._threads = 1
+
+        @staticmethod
+        def new_builder() -> FileCompactStrategy.Builder:
+            """A new builder (PyFlink's spelling)."""
+            return FileCompactStrategy.Builder()
+
+        def enable_compaction_on_checkpoint(self, num_checkpoints_before_compaction: int
+                                            ) -> FileCompactStrategy.Builder:
+            """Compact every ``num_checkpoints_before_compaction`` checkpoints."""
+            if int(num_checkpoints_before_compaction) <= 0:
+                raise ValueError("FileCompactStrategy: the number of checkpoints before "
+                                 "compaction must be positive")
+            self._checkpoints = int(num_checkpoints_before_compaction)
+            return self
+
+        def set_size_threshold(self, size_threshold: int) -> FileCompactStrategy.Builder:
+            """Compact once this many bytes of files are pending."""
+            self._size_threshold = int(size_threshold)
+            return self
+
+        def set_num_compact_threads(self, num_threads: int) -> FileCompactStrategy.Builder:
+            """Threads compacting files."""
+            if int(num_threads) <= 0:
+                raise ValueError("FileCompactStrategy: the number of threads must be positive")
+            self._threads = int(num_threads)
+            return self
+
+        def build(self) -> FileCompactStrategy:
+            """The strategy."""
+            return FileCompactStrategy(self._size_threshold, self._checkpoints, self._threads)
+
+
+class FileCompactor:
+    """How a FileSink would merge files (PyFlink's class of that name)."""
+
+    def __init__(self, kind: str, file_delimiter: bytes | None = None) -> None:
+        self.kind = kind
+        self.file_delimiter = file_delimiter
+
+    @staticmethod
+    def concat_file_compactor(file_delimiter: bytes | None = None) -> FileCompactor:
+        """Concatenate the files, with ``file_delimiter`` between two."""
+        return FileCompactor("concat", file_delimiter)
+
+    @staticmethod
+    def identical_file_compactor() -> FileCompactor:
+        """Keep a single file as it is."""
+        return FileCompactor("identical")
+
+
 class FileSink(Sink[FileSinkCommittable]):
     """Writes records into bucketed part files; two-phase commit (see ``_file_sink``)."""
 
@@ -513,6 +589,10 @@ class FileSink(Sink[FileSinkCommittable]):
         self.policy = policy
         self.output_config = output_config
         self.bucket_check_interval_ms = bucket_check_interval_ms
+        #: False for a StreamingFileSink: only completed checkpoints publish its files
+        self.commits_without_checkpoints = True
+        #: ``enable_compact`` settings, recorded (files are not merged)
+        self.compaction: tuple[FileCompactStrategy, FileCompactor] | None = None
 
     def set_input_type(self, type_info: Any) -> None:
         target = self.encoder if self.encoder is not None else self.bulk_factory
@@ -540,6 +620,7 @@ class FileSink(Sink[FileSinkCommittable]):
             self._policy = policy
             self._config = OutputFileConfig()
             self._check_interval = 60_000
+            self._compact: tuple[FileCompactStrategy, FileCompactor] | None = None
 
         def with_bucket_check_interval(self, interval: int) -> Any:
             """How often (ms) time-based rolling is checked."""
@@ -569,10 +650,29 @@ class FileSink(Sink[FileSinkCommittable]):
             self._config = output_file_config
             return self
 
+        def enable_compact(self, strategy: FileCompactStrategy, compactor: FileCompactor) -> Any:
+            """Flink merges small finished files into larger ones. flink-py records the
+            settings (``FileSink.compaction``) but does not merge: the files hold the same
+            records, only more of them."""
+            if not isinstance(strategy, FileCompactStrategy) \
+                    or not isinstance(compactor, FileCompactor):
+                raise TypeError("FileSink.enable_compact: expected a FileCompactStrategy and a "
+                                f"FileCompactor, got {type(strategy).__name__} and "
+                                f"{type(compactor).__name__}")
+            self._compact = (strategy, compactor)
+            return self
+
+        def disable_compact(self) -> Any:
+            """No compaction (the default)."""
+            self._compact = None
+            return self
+
         def build(self) -> FileSink:
             """The configured sink."""
-            return FileSink(self._base_path, self._encoder, self._bulk_factory, self._assigner,
+            sink = FileSink(self._base_path, self._encoder, self._bulk_factory, self._assigner,
                             self._policy, self._config, self._check_interval)
+            sink.compaction = self._compact
+            return sink
 
     class RowFormatBuilder(_Builder):
         """Builds a row-format FileSink (an Encoder per record)."""
@@ -614,12 +714,17 @@ class StreamingFileSink(SinkFunction):
 
     It writes exactly as :class:`FileSink` with the same settings does -- buckets,
     rolling policy, part files committed at checkpoints -- so ``add_sink`` runs it
-    as that sink; its builders take the same options.
+    as that sink; its builders take the same options. Unlike FileSink it publishes
+    files only at completed checkpoints, as Flink's: without checkpointing, a
+    streaming job's files stay in progress.
     """
 
     def __init__(self, file_sink: FileSink) -> None:
         warnings.warn("Deprecated in 1.15. Use FileSink instead.", DeprecationWarning,
                       stacklevel=3)
+        # as Flink's: part files are published by completed checkpoints only, so a streaming
+        # job without checkpointing leaves them in progress (hidden ``.part-...inprogress``)
+        file_sink.commits_without_checkpoints = False
         self._file_sink = file_sink
 
     def invoke(self, value: Any, context: Any) -> None:
