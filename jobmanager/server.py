@@ -414,9 +414,8 @@ class JobManager:
             latest = jm.checkpoints.latest if jm.checkpoints is not None else None
             accepted = latest is not None and latest.checkpoint_id == eff.checkpoint_id
             if accepted and eff.savepoint is None:
-                for (job_id, _), results in self.collect.items():
-                    if job_id == eff.job_id:
-                        results.checkpoint_completed(eff.checkpoint_id)
+                for results in self._collect_results(eff.job_id):
+                    results.checkpoint_completed(eff.checkpoint_id)
             self._cond.notify_all()
         if not error and eff.savepoint is None:
             # Only a checkpoint the coordinator took subsumes older ones: one abandoned by a
@@ -471,9 +470,12 @@ class JobManager:
         attempt = max((ex.attempt for ex in jm.executions.values()), default=0)
         latest = jm.checkpoints.latest if jm.checkpoints is not None else None
         restored = latest.checkpoint_id if latest is not None else 0
-        for (job_id, _), results in self.collect.items():
-            if job_id == jm.job_id:
-                results.restart(attempt, restored)
+        for results in self._collect_results(jm.job_id):
+            results.restart(attempt, restored)
+
+    def _collect_results(self, job_id: str) -> list[CollectResults]:
+        """The collect sinks' results of ``job_id`` (caller holds the lock)."""
+        return [results for (owner, _), results in self.collect.items() if owner == job_id]
 
     # -- effects -------------------------------------------------------------
     def _run_effects(self, effects: list[Any]) -> None:

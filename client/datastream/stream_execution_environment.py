@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from flink_py.client.cluster_client import ClusterClient, CollectIterator
+from flink_py.client.cluster_client import TERMINAL, ClusterClient, CollectIterator
 from flink_py.client.context import ClientContext, current_context
 from flink_py.datastream._transformation import Transformation
 from flink_py.client.graph import build_job_graph, execution_plan
@@ -129,8 +129,7 @@ class JobClient:
         return self._result
 
     def _ended(self) -> bool:
-        return self._client.get_job(self._job_id).info.state in ("FINISHED", "FAILED",
-                                                                  "CANCELED")
+        return self._client.get_job(self._job_id).info.state in TERMINAL
 
     def _wait(self) -> JobExecutionResult:
         try:

@@ -257,10 +257,9 @@ def _encode_big_dec(values: Sequence[Any]) -> pa.Array:
     _check_types(
         values, _DECIMAL_EXACT, lambda t: issubclass(t, (decimal.Decimal, int)) and t is not bool
     )
-    texts = [None if v is None else str(v) for v in values]
-    if any(t is not None and t[-1:] in ("N", "y") for t in texts):  # NaN, sNaN, Infinity
+    if any(isinstance(v, decimal.Decimal) and not v.is_finite() for v in values):
         raise _Reject("not a finite decimal")
-    return pa.array(texts, pa.string())
+    return pa.array([None if v is None else str(v) for v in values], pa.string())
 
 
 def _guard_none(values: Sequence[Any], arr: pa.Array) -> None:
