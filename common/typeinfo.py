@@ -23,9 +23,9 @@ SQL_DATE, LOCAL_DATE        ``datetime.date``                            ``date3
 SQL_TIME, LOCAL_TIME        ``datetime.time`` (naive)                    ``time64[us]``
 SQL_TIMESTAMP,              ``datetime.datetime`` (naive)                ``timestamp[us]``
 LOCAL_DATE_TIME
-INSTANT                     aware ``datetime.datetime`` (or an object    ``timestamp[us, UTC]``
-                            with ``seconds``/``nanos`` like PyFlink's
-                            ``Instant``); decoded as aware UTC datetime
+INSTANT                     ``Instant`` (any object with int ``seconds`` ``timestamp[ns, UTC]``
+                            and ``nanos``; an aware ``datetime`` is
+                            accepted); decoded as ``Instant``
 PICKLED_BYTE_ARRAY          any picklable object                         ``binary``
 ROW / ROW_NAMED             ``Row`` (also tuple, list, dict)             ``struct``
 TUPLE                       ``tuple`` (also list, ``Row``)               ``struct``
@@ -233,7 +233,7 @@ _BASIC_ARROW_TYPES: dict[BasicType, pa.DataType] = {
     BasicType.CHAR: pa.string(),
     BasicType.BIG_INT: pa.decimal128(BIG_INT_PRECISION, 0),
     BasicType.BIG_DEC: pa.string(),
-    BasicType.INSTANT: pa.timestamp("us", tz="UTC"),
+    BasicType.INSTANT: pa.timestamp("ns", tz="UTC"),
 }
 
 
@@ -386,9 +386,9 @@ class BasicTypeInfo(TypeInformation):
 class InstantTypeInfo(BasicTypeInfo):
     """Type information for an instant on the time-line (``Types.INSTANT()``).
 
-    Accepts timezone-aware ``datetime.datetime`` values and objects shaped like PyFlink's
-    ``Instant`` (``seconds`` and ``nanos`` attributes); values are decoded as aware UTC
-    datetimes with microsecond precision.
+    Values are ``flink_py.common.time.Instant`` objects (any object with int ``seconds``
+    and ``nanos`` is accepted, and so is a timezone-aware ``datetime.datetime``); the next
+    function receives ``Instant(seconds, nanos)``, as in PyFlink.
     """
 
     def __init__(self, basic_type: BasicType = BasicType.INSTANT) -> None:
@@ -1106,7 +1106,7 @@ class Types:
 
     @staticmethod
     def INSTANT() -> TypeInformation:
-        """Returns type information for Instant (aware ``datetime``)."""
+        """Returns type information for Instant (``flink_py.common.time.Instant``)."""
         return BasicTypeInfo.INSTANT_TYPE_INFO()
 
     @staticmethod

@@ -22,6 +22,7 @@ from flink_py.common.runtime.arrow_codec import (
     schema_to_bytes,
     serialize,
 )
+from flink_py.common.time import Instant
 from flink_py.common.typeinfo import TypeInformation, TypeMismatchError, Types
 from flink_py.common.types import Row, RowKind
 
@@ -96,8 +97,8 @@ BASIC_VALUES: list[tuple[TypeInformation, list[Any]]] = [
                              datetime.datetime(1969, 12, 31, 23, 59, 59, 1),
                              datetime.datetime(9999, 12, 31, 23, 59, 59, 999999), None]),
     (Types.LOCAL_DATE_TIME(), [datetime.datetime(2024, 5, 6, 7, 8, 9, 10), None]),
-    (Types.INSTANT(), [datetime.datetime(2020, 1, 1, tzinfo=UTC),
-                       datetime.datetime(1960, 6, 1, 12, 0, 0, 5, tzinfo=UTC), None]),
+    (Types.INSTANT(), [Instant(1577836800, 0), Instant(-302356800, 5), Instant(0, 999_999_999),
+                       None]),
     (Types.PRIMITIVE_ARRAY(Types.BYTE()), [b"", b"\x00\xff", None]),
 ]
 
@@ -131,18 +132,18 @@ def test_big_dec_keeps_each_values_scale_and_precision_as_java_bigdecimal() -> N
     assert [str(v) for v in roundtrip(Types.BIG_DEC(), values)] == [str(v) for v in values]
 
 
-def test_instant_decodes_aware_utc_and_accepts_offsets_and_instant_like() -> None:
-    class Instant:
+def test_instant_decodes_as_pyflink_instant_and_accepts_aware_datetimes_and_lookalikes() -> None:
+    class InstantLike:
         def __init__(self, seconds: int, nanos: int) -> None:
             self.seconds = seconds
             self.nanos = nanos
 
     plus2 = datetime.timezone(datetime.timedelta(hours=2))
-    decoded = roundtrip(Types.INSTANT(), [datetime.datetime(2020, 1, 1, 5, tzinfo=plus2),
-                                          Instant(86400, 1_000)])
-    assert decoded == [datetime.datetime(2020, 1, 1, 3, tzinfo=UTC),
-                       datetime.datetime(1970, 1, 2, 0, 0, 0, 1, tzinfo=UTC)]
-    assert all(d.utcoffset() == datetime.timedelta(0) for d in decoded)
+    decoded = roundtrip(Types.INSTANT(), [datetime.datetime(2020, 1, 1, 5, 0, 0, 7, tzinfo=plus2),
+                                          InstantLike(86400, 1_001), Instant(-1, 5)])
+    # PyFlink's InstantCoderImpl: the next function receives Instant(seconds, nanos)
+    assert decoded == [Instant(1577847600, 7000), Instant(86400, 1001), Instant(-1, 5)]
+    assert all(type(d) is Instant for d in decoded)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,7 +288,7 @@ def test_nested_collections() -> None:
         (Types.PRIMITIVE_ARRAY(Types.DOUBLE()), [[0.5]]),
         (Types.PRIMITIVE_ARRAY(Types.BOOLEAN()), [[True, False]]),
         (Types.LIST(Types.BIG_DEC()), [[decimal.Decimal("1.000000000000000000"), None]]),
-        (Types.LIST(Types.INSTANT()), [[datetime.datetime(2000, 1, 1, tzinfo=UTC), None]]),
+        (Types.LIST(Types.INSTANT()), [[Instant(946684800, 0), None]]),
         (Types.LIST(Types.PICKLED_BYTE_ARRAY()), [[Point(1, "a"), None, {1, 2}]]),
         (Types.LIST(Types.PRIMITIVE_ARRAY(Types.BYTE())), [[b"ab", None, b""]]),
     ]

@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from flink_py.common import Row, Types
+from flink_py.common import Instant, Row, Types
 from flink_py.taskmanager.operators.formatting import java_string, print_string
 
 from tests.conftest import REPO
@@ -52,6 +52,19 @@ def test_time_types_print_like_their_java_classes() -> None:
         == "2023-01-02T03:04:05.005"
 
 
+def test_instant_prints_like_java_instant_to_string() -> None:
+    # Real PyFlink 2.3: Instant(1, 0) -> 1970-01-01T00:00:01Z; the fraction in 3-digit groups
+    assert java_string(Instant(1, 0), Types.INSTANT()) == "1970-01-01T00:00:01Z"
+    assert java_string(Instant(1609459200, 123000000), Types.INSTANT()) \
+        == "2021-01-01T00:00:00.123Z"
+    assert java_string(Instant(1700000000, 123456789), Types.INSTANT()) \
+        == "2023-11-14T22:13:20.123456789Z"
+    assert java_string(Instant(-1, 5), Types.INSTANT()) == "1969-12-31T23:59:59.000000005Z"
+    utc2 = datetime.timezone(datetime.timedelta(hours=2))
+    assert java_string(datetime.datetime(2020, 1, 1, 2, 0, 0, 1000, tzinfo=utc2),
+                       Types.INSTANT()) == "2020-01-01T00:00:00.001Z"
+
+
 def test_map_prints_in_java_hash_map_order() -> None:
     assert java_string({"b": 1, "a": 2, "c": 3}, Types.MAP(Types.STRING(), Types.INT())) \
         == "{a=2, b=1, c=3}"
@@ -75,7 +88,7 @@ def test_print_formats_rows_and_pickled_records_in_python_as_pyflink_does() -> N
 def test_print_sink_output_of_a_job(tmp_path: Path) -> None:
     job = tmp_path / "job.py"
     job.write_text(textwrap.dedent("""
-        from flink_py.common import Row, Types
+        from flink_py.common import Instant, Row, Types
         from flink_py.datastream import StreamExecutionEnvironment
 
         env = StreamExecutionEnvironment.get_execution_environment()

@@ -50,7 +50,7 @@ BASIC_CASES: list[tuple[TypeInformation, pa.DataType, str, str]] = [
     (Types.CHAR(), pa.string(), "Char", "CHAR"),
     (Types.BIG_INT(), pa.decimal128(38, 0), "BigInteger", "BIG_INT"),
     (Types.BIG_DEC(), pa.string(), "BigDecimal", "BIG_DEC"),
-    (Types.INSTANT(), pa.timestamp("us", tz="UTC"), "Instant", "INSTANT"),
+    (Types.INSTANT(), pa.timestamp("ns", tz="UTC"), "Instant", "INSTANT"),
     (Types.SQL_DATE(), pa.date32(), "DateTypeInfo", "SQL_DATE"),
     (Types.SQL_TIME(), pa.time64("us"), "TimeTypeInfo", "SQL_TIME"),
     (Types.SQL_TIMESTAMP(), pa.timestamp("us"), "TimestampTypeInfo", "SQL_TIMESTAMP"),

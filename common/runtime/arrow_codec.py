@@ -63,6 +63,7 @@ from flink_py.common.typeinfo import (
     TypeMismatchError,
     _short_repr,
 )
+from flink_py.common.time import Instant
 from flink_py.common.types import Row, RowKind, _rows_from_values
 
 __all__ = [
@@ -369,25 +370,32 @@ _UTC = datetime.timezone.utc
 _EPOCH_UTC = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
 
 
-def _instant_to_datetime(value: Any) -> Any:
-    if value is None or isinstance(value, datetime.datetime):
-        return value
+_NANOS = 1_000_000_000
+_MICRO = datetime.timedelta(microseconds=1)
+
+
+def _instant_nanos(value: Any) -> Any:
+    """Nanoseconds since the epoch of an ``Instant``-like object or an aware datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise _Reject("naive datetime")
+        return (value - _EPOCH_UTC) // _MICRO * 1000
     seconds = getattr(value, "seconds", None)
     nanos = getattr(value, "nanos", None)
-    if isinstance(seconds, int) and isinstance(nanos, int):
-        return _EPOCH_UTC + datetime.timedelta(seconds=seconds, microseconds=nanos // 1000)
+    if _is_exact_int(seconds) and _is_exact_int(nanos):
+        return seconds * _NANOS + nanos
     raise _Reject(type(value))
 
 
+def _is_exact_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _encode_instant(arrow_type: pa.DataType, values: Sequence[Any]) -> pa.Array:
-    types = set(map(type, values))
-    if not types <= _DATETIME_EXACT:
-        values = list(map(_instant_to_datetime, values))
-        _check_types(values, _DATETIME_EXACT, lambda t: issubclass(t, datetime.datetime))
-    present = list(filter(_not_none, values))
-    if None in map(_get_tzinfo, present) or None in [v.utcoffset() for v in present]:
-        raise _Reject("naive datetime")
-    return pa.array(values, type=arrow_type)
+    # PyFlink's InstantCoderImpl keeps seconds and nanos: nanoseconds since the epoch.
+    return pa.array(list(map(_instant_nanos, values)), type=pa.int64()).cast(arrow_type)
 
 
 def _decode_pylist(arr: pa.Array) -> list:
@@ -420,10 +428,9 @@ _NAIVE_US = pa.timestamp("us")
 
 
 def _decode_instant(arr: pa.Array) -> list:
-    # Casting a UTC timestamp to string directly goes through the tz database (slow); the
-    # naive cast keeps the UTC wall time, then "+00:00" makes fromisoformat return aware UTC.
-    strings = pc.binary_join_element_wise(arr.cast(_NAIVE_US).cast(pa.string()), "+00:00", "")
-    return _parse_strings(datetime.datetime.fromisoformat, strings.to_pylist())
+    # PyFlink hands the next function ``Instant(seconds, nanos)`` objects.
+    return [None if n is None else Instant(*divmod(n, _NANOS))
+            for n in arr.cast(pa.int64()).to_pylist()]
 
 
 def _decode_map_native(arr: pa.Array) -> list:

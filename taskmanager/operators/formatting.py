@@ -111,11 +111,35 @@ def _temporal(value: Any, type_info: Any) -> str | None:
             return _local_time(value)
         if isinstance(value, datetime.date):
             return value.isoformat()
-    if type(type_info).__name__ == "InstantTypeInfo" and isinstance(value, datetime.datetime):
-        utc = value.astimezone(datetime.timezone.utc)  # Instant.toString: ISO-8601 in UTC
-        return (utc.strftime("%Y-%m-%dT%H:%M") + f":{utc.second:02d}"
-                + _iso_fraction(utc.microsecond) + "Z")
+    if type(type_info).__name__ == "InstantTypeInfo":
+        if isinstance(value, datetime.datetime):
+            utc = value.astimezone(datetime.timezone.utc)
+            return _instant_text((utc - _EPOCH) // _SECOND, utc.microsecond * 1000)
+        seconds, nanos = getattr(value, "seconds", None), getattr(value, "nanos", None)
+        if isinstance(seconds, int) and isinstance(nanos, int):
+            return _instant_text(seconds, nanos)
     return None
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_SECOND = datetime.timedelta(seconds=1)
+
+
+def _instant_text(seconds: int, nanos: int) -> str:
+    """``Instant.toString`` (ISO-8601 in UTC): seconds always, the fraction in 3-digit groups."""
+    seconds += nanos // 1_000_000_000
+    nanos %= 1_000_000_000
+    try:
+        utc = _EPOCH + datetime.timedelta(seconds=seconds)
+    except OverflowError:  # beyond datetime's years 1..9999
+        return f"Instant<{seconds}, {nanos}>"
+    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    if nanos:
+        digits = f"{nanos:09d}"
+        while digits.endswith("000"):
+            digits = digits[:-3]
+        text += "." + digits
+    return text + "Z"
 
 
 def _key_hash(key: Any, type_info: Any) -> int:
