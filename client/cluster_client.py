@@ -284,6 +284,10 @@ class CollectIterator:
     def __iter__(self) -> Iterator[Any]:
         return self
 
+    def next(self) -> Any:
+        """The next record (PyFlink's ``CloseableIterator.next``); StopIteration at the end."""
+        return self.__next__()
+
     def __next__(self) -> Any:
         while self._pos >= len(self._buffer):
             if self._done or self._closed:

@@ -234,6 +234,8 @@ def build_job_graph(sinks: list[Transformation], job_name: str, config: Any,
                     job_config: dict[str, str]) -> JobGraph:
     """Build the JobGraph for everything reachable from ``sinks``."""
     chaining_enabled = bool(config.get("pipeline.operator-chaining.enabled"))
+    chain_different_max = bool(config.get(
+        "pipeline.operator-chaining.chain-operators-with-different-max-parallelism"))
     order = _build_stream_graph(sinks, config, env_parallelism, env_max_parallelism,
                                 client_parallelism)
     try:
@@ -243,7 +245,8 @@ def build_job_graph(sinks: list[Transformation], job_name: str, config: Any,
 
     def chainable(e: _Edge) -> bool:
         return (_chain_compatible(e, chaining_enabled) and e.partitioner_name == "FORWARD"
-                and e.source.parallelism == e.target.parallelism)
+                and e.source.parallelism == e.target.parallelism
+                and (chain_different_max or e.source.max_parallelism == e.target.max_parallelism))
 
     operator_ids = _operator_ids(order, chaining_enabled)
     _register_job_modules()

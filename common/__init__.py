@@ -5,7 +5,16 @@ from flink_py.common.configuration import Configuration
 from flink_py.common.execution_config import ExecutionConfig
 from flink_py.common.job_status import JobStatus
 from flink_py.common.restart_strategy import RestartStrategies, RestartStrategyConfiguration
-from flink_py.common.serialization import Encoder
+from flink_py.common.config_options import ConfigOption, ConfigOptions
+from flink_py.common.input_dependency_constraint import InputDependencyConstraint
+from flink_py.common.job_id import JobID
+from flink_py.common.serialization import (
+    ByteArraySchema,
+    DeserializationSchema,
+    Encoder,
+    SerializationSchema,
+    SimpleStringSchema,
+)
 from flink_py.common.serializer import TypeSerializer
 from flink_py.common.time import Duration, Instant, Time
 from flink_py.common.typeinfo import TypeInformation, Types
@@ -18,8 +27,10 @@ from flink_py.common.watermark_strategy import (
     WatermarkStrategy,
 )
 
-__all__ = ["CompletableFuture", "Configuration", "Duration", "Encoder", "ExecutionConfig",
-           "Instant", "JobStatus",
+__all__ = ["ByteArraySchema", "CompletableFuture", "ConfigOption", "ConfigOptions", "Configuration",
+           "DeserializationSchema", "Duration", "Encoder", "ExecutionConfig",
+           "InputDependencyConstraint", "Instant", "JobID", "JobStatus", "SerializationSchema",
+           "SimpleStringSchema",
            "RestartStrategies", "RestartStrategyConfiguration", "Row", "RowKind", "Time",
            "TimestampAssigner", "TypeInformation", "TypeSerializer", "Types", "Watermark", "WatermarkGenerator",
            "WatermarkOutput", "WatermarkStrategy"]

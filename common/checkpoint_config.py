@@ -17,7 +17,8 @@ from flink_py.common.runtime import config as cfg
 from flink_py.common.runtime.config import FlinkConfig
 from flink_py.common.time import Duration
 
-__all__ = ["CheckpointConfig", "CheckpointingMode", "ExternalizedCheckpointCleanup"]
+__all__ = ["CheckpointConfig", "CheckpointingMode", "ExternalizedCheckpointCleanup",
+           "ExternalizedCheckpointRetention"]
 
 
 class CheckpointingMode(enum.Enum):
@@ -27,16 +28,16 @@ class CheckpointingMode(enum.Enum):
     AT_LEAST_ONCE = 1
 
 
-class ExternalizedCheckpointCleanup(enum.Enum):
-    """``execution.checkpointing.externalized-checkpoint-retention``."""
+class ExternalizedCheckpointRetention(enum.Enum):
+    """``execution.checkpointing.externalized-checkpoint-retention`` (PyFlink 2.x name)."""
 
     DELETE_ON_CANCELLATION = 0
     RETAIN_ON_CANCELLATION = 1
     NO_EXTERNALIZED_CHECKPOINTS = 2
 
 
-#: PyFlink 2.x name of the same enum.
-ExternalizedCheckpointRetention = ExternalizedCheckpointCleanup
+#: PyFlink 1.x name of the same enum.
+ExternalizedCheckpointCleanup = ExternalizedCheckpointRetention
 
 
 def _ms(value: Any) -> int:
@@ -92,7 +93,13 @@ class CheckpointConfig:
         return self._set(cfg.CHECKPOINTING_INTERVAL, f"{_ms(checkpoint_interval)} ms")
 
     def get_checkpointing_mode(self) -> CheckpointingMode:
-        """EXACTLY_ONCE (default) or AT_LEAST_ONCE."""
+        """EXACTLY_ONCE (default) or AT_LEAST_ONCE; AT_LEAST_ONCE while checkpointing is off.
+
+        As Flink's ``CheckpointingOptions.getCheckpointingMode``: a job that takes no
+        checkpoints gives no exactly-once guarantee, whatever the configured mode.
+        """
+        if not self.is_checkpointing_enabled():
+            return CheckpointingMode.AT_LEAST_ONCE
         return CheckpointingMode[str(self._get(cfg.CHECKPOINTING_MODE))]
 
     def set_checkpointing_mode(self, checkpointing_mode: CheckpointingMode) -> CheckpointConfig:

@@ -23,6 +23,8 @@ import binascii
 from collections.abc import MutableMapping
 from typing import Any
 
+import yaml
+
 from flink_py.common.runtime.config import ConfigError, parse_bool, parse_float, parse_int
 
 __all__ = ["Configuration"]
@@ -38,6 +40,27 @@ class Configuration:
             other: A configuration whose entries are copied.
         """
         self._data: dict[str, str] = dict(other._data) if other is not None else {}
+
+    @classmethod
+    def from_dict(cls, map: dict[str, Any]) -> Configuration:  # noqa: A002 - PyFlink's name
+        """A configuration holding ``map``'s entries (values as their string form)."""
+        conf = cls()
+        for key, value in map.items():
+            conf.set_string(key, _to_string(value))
+        return conf
+
+    @staticmethod
+    def parse_list_value(value: str) -> list[Any]:
+        """A list option's value: a YAML list (``[a, b]``) or ``;``-separated items."""
+        if not value:
+            return []
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            parsed = None
+        if isinstance(parsed, list):
+            return parsed
+        return value.split(";")
 
     # Strings ------------------------------------------------------------------------------
 
@@ -162,3 +185,10 @@ class Configuration:
         return f"Configuration({self._data!r})"
 
     __str__ = __repr__
+
+
+def _to_string(value: Any) -> str:
+    """Java's string form of a configuration value (booleans lower-case)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

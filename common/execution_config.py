@@ -25,6 +25,9 @@ _CLOSURE_CLEANER = "pipeline.closure-cleaner-level"
 _LATENCY_INTERVAL = "metrics.latency.interval"
 _CANCELLATION_INTERVAL = "task.cancellation.interval"
 _CANCELLATION_TIMEOUT = "task.cancellation.timeout"
+_GENERIC_TYPES = "pipeline.generic-types"
+_FORCE_KRYO = "pipeline.force-kryo"
+_FORCE_AVRO = "pipeline.force-avro"
 
 
 def global_job_parameters(config: dict[str, Any]) -> dict[str, str]:
@@ -132,6 +135,56 @@ class ExecutionConfig:
     def is_object_reuse_enabled(self) -> bool:
         """Whether object reuse is enabled."""
         return bool(self._get(_OBJECT_REUSE))
+
+    # Java serializer choices: recorded for portability (records travel as Arrow columns or
+    # pickles, never through Kryo or Avro).
+    def enable_generic_types(self) -> ExecutionConfig:
+        """Allow generic types (``pipeline.generic-types``, the default)."""
+        return self._set(_GENERIC_TYPES, "true")
+
+    def disable_generic_types(self) -> ExecutionConfig:
+        """Disallow generic types (recorded)."""
+        return self._set(_GENERIC_TYPES, "false")
+
+    def has_generic_types_disabled(self) -> bool:
+        """Whether generic types were disabled."""
+        return not bool(self._get(_GENERIC_TYPES))
+
+    def enable_force_kryo(self) -> ExecutionConfig:
+        """Force Kryo for POJOs (``pipeline.force-kryo``; recorded)."""
+        return self._set(_FORCE_KRYO, "true")
+
+    def disable_force_kryo(self) -> ExecutionConfig:
+        """Do not force Kryo (the default)."""
+        return self._set(_FORCE_KRYO, "false")
+
+    def is_force_kryo_enabled(self) -> bool:
+        """Whether Kryo is forced."""
+        return bool(self._get(_FORCE_KRYO))
+
+    def enable_force_avro(self) -> ExecutionConfig:
+        """Force Avro for POJOs (``pipeline.force-avro``; recorded)."""
+        return self._set(_FORCE_AVRO, "true")
+
+    def disable_force_avro(self) -> ExecutionConfig:
+        """Do not force Avro (the default)."""
+        return self._set(_FORCE_AVRO, "false")
+
+    def is_force_avro_enabled(self) -> bool:
+        """Whether Avro is forced."""
+        return bool(self._get(_FORCE_AVRO))
+
+    def get_registered_kryo_types(self) -> list[str]:
+        """Classes registered with Kryo: none (no Kryo here)."""
+        return []
+
+    def get_registered_pojo_types(self) -> list[str]:
+        """Registered POJO classes: none (Python records have no POJO serializer)."""
+        return []
+
+    def get_default_kryo_serializer_classes(self) -> dict[str, str]:
+        """Default Kryo serializers: none."""
+        return {}
 
     def set_use_snapshot_compression(self, use_snapshot_compression: bool) -> ExecutionConfig:
         """Compress state snapshots (``execution.checkpointing.snapshot-compression``;

@@ -1,4 +1,8 @@
-"""``Encoder`` and ``BulkWriterFactory``, as in ``pyflink.common.serialization``.
+"""Encoders, bulk writers and (de)serialization schemas, as in ``pyflink.common.serialization``.
+
+A :class:`SerializationSchema` turns a record into the bytes of one message and a
+:class:`DeserializationSchema` turns a message back into a record (connectors that
+exchange messages, such as Kafka or sockets, take them).
 
 An :class:`Encoder` turns one record into bytes of a row-format file (the
 ``FileSink.for_row_format`` path); a :class:`BulkWriterFactory` creates a
@@ -12,7 +16,9 @@ from __future__ import annotations
 import abc
 from typing import Any, BinaryIO
 
-__all__ = ["BulkWriter", "BulkWriterFactory", "Encoder", "SimpleStringEncoder"]
+__all__ = ["BulkWriter", "BulkWriterFactory", "ByteArraySchema", "DeserializationSchema", "Encoder",
+           "RowFieldExtractorSchema", "SerializationSchema", "SimpleStringEncoder",
+           "SimpleStringSchema"]
 
 
 class Encoder(abc.ABC):
@@ -108,3 +114,90 @@ class BulkWriterFactory(abc.ABC):
     @abc.abstractmethod
     def create(self, stream: Any) -> BulkWriter:
         """A writer over ``stream`` (a pyarrow output stream)."""
+
+
+class SerializationSchema:
+    """Turns a record into the bytes of one message (``serialize``)."""
+
+    def open(self, context: Any = None) -> None:
+        """Called once before the first record."""
+
+    def serialize(self, element: Any) -> bytes:
+        """The message bytes of ``element``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement serialize()")
+
+
+class DeserializationSchema:
+    """Turns the bytes of one message into a record (``deserialize``) of a declared type."""
+
+    def open(self, context: Any = None) -> None:
+        """Called once before the first message."""
+
+    def deserialize(self, message: bytes) -> Any:
+        """The record of ``message``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement deserialize()")
+
+    def is_end_of_stream(self, next_element: Any) -> bool:
+        """Whether ``next_element`` ends the stream (never, by default)."""
+        return False
+
+    def get_produced_type(self) -> Any:
+        """The type of the records this schema produces."""
+        return None
+
+
+class SimpleStringSchema(SerializationSchema, DeserializationSchema):
+    """Strings as their bytes in ``charset`` (UTF-8 by default), and back."""
+
+    def __init__(self, charset: str = "UTF-8") -> None:
+        "".encode(charset)  # an unknown charset fails when the job is defined (LookupError)
+        self.charset = charset
+
+    def serialize(self, element: Any) -> bytes:  # noqa: D102
+        return str(element).encode(self.charset)
+
+    def deserialize(self, message: bytes) -> str:  # noqa: D102
+        return bytes(message).decode(self.charset)
+
+    def get_produced_type(self) -> Any:  # noqa: D102
+        from flink_py.common.typeinfo import Types
+
+        return Types.STRING()
+
+    def __repr__(self) -> str:
+        return f"SimpleStringSchema({self.charset!r})"
+
+
+class ByteArraySchema(SerializationSchema, DeserializationSchema):
+    """Messages as the bytes they are."""
+
+    def serialize(self, element: Any) -> bytes:  # noqa: D102
+        return bytes(element)
+
+    def deserialize(self, message: bytes) -> bytes:  # noqa: D102
+        return bytes(message)
+
+    def get_produced_type(self) -> Any:  # noqa: D102
+        from flink_py.common.typeinfo import Types
+
+        return Types.PRIMITIVE_ARRAY(Types.BYTE())
+
+
+class RowFieldExtractorSchema(SerializationSchema):
+    """The bytes of one field of a Row (e.g. a Kafka message key); the field must be bytes."""
+
+    def __init__(self, field_index: int) -> None:
+        if not isinstance(field_index, int) or isinstance(field_index, bool) or field_index < 0:
+            raise ValueError(f"Field index must be non-negative, got: {field_index!r}")
+        self.field_index = field_index
+
+    def serialize(self, element: Any) -> bytes:  # noqa: D102
+        if element is None:
+            return b""
+        value = element[self.field_index]
+        if value is None:
+            return b""
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise TypeError(f"RowFieldExtractorSchema: field {self.field_index} must be bytes, "
+                            f"got {type(value).__name__}")
+        return bytes(value)

@@ -246,6 +246,12 @@ class TaskManager:
                 msg = w.conn.recv()
             except (EOFError, OSError):
                 return
+            except TypeError:
+                # stop() closed the connection while recv() read from it (the handle
+                # became None under the read): the worker is being stopped.
+                if w.conn.closed:
+                    return
+                raise
             if msg[0] == "state":
                 key, state = tuple(msg[1]), msg[2]
                 with w.lock:

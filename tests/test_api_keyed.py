@@ -198,7 +198,7 @@ class Sessionize(KeyedProcessFunction):
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Any:
         key, item = value
         assert ctx.get_current_key() == key
-        assert ctx.timestamp() is None  # no timestamps assigned
+        assert ctx.timestamp() == -(1 << 63)  # none assigned: Long.MIN_VALUE, as PyFlink
         assert ctx.timer_service().current_watermark() == LONG_MIN
         n = (self.count.value() or 0) + 1
         self.count.update(n)

@@ -43,7 +43,7 @@ class Splitter(ProcessFunction):
     """Even numbers to the main output; odd ones to a side output both ways."""
 
     def process_element(self, value: int, ctx: ProcessFunction.Context) -> Any:
-        assert ctx.timestamp() is None
+        assert ctx.timestamp() == -(1 << 63)  # no timestamp: Long.MIN_VALUE, as PyFlink
         assert ctx.timer_service().current_watermark() == LONG_MIN
         if value % 2 == 0:
             yield value * 10

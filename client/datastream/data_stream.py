@@ -422,6 +422,14 @@ class DataStream:
         sink.set_input_type(self._t.output_type)
         return self._sink("Sink: Writer", SinkOperator(sink, self._t.output_type))
 
+    def cache(self) -> CachedDataStream:
+        """This stream, marked for caching between jobs of the program (PyFlink 1.16+).
+
+        flink-py computes the stream again in each job that uses it (same records for a
+        deterministic bounded source); :meth:`CachedDataStream.invalidate` is accepted.
+        """
+        return CachedDataStream(self._env, self._t)
+
     def execute_and_collect(self, job_execution_name: str | None = None,
                             limit: int | None = None) -> Any:
         """Run the job and iterate over this stream's records in the client.
@@ -445,6 +453,13 @@ class _Projection:
 
     def __call__(self, value: Any) -> tuple[Any, ...]:
         return tuple([value[i] for i in self.field_indexes])
+
+
+class CachedDataStream(DataStream):
+    """A stream returned by :meth:`DataStream.cache`."""
+
+    def invalidate(self) -> None:
+        """Drop the cached result (nothing is kept between jobs: a no-op)."""
 
 
 # ``global`` is a Python keyword; PyFlink exposes it as ``global`` via getattr.
@@ -664,8 +679,10 @@ class DataStreamSink:
         return self
 
 
+from flink_py.client.cluster_client import CollectIterator as CloseableIterator  # noqa: E402
 from flink_py.datastream.connected_streams import (  # noqa: E402 - they build on DataStream
     BroadcastConnectedStream,
     BroadcastStream,
     ConnectedStreams,
 )
+from flink_py.datastream.windowed_stream import AllWindowedStream, WindowedStream  # noqa: E402

@@ -325,8 +325,8 @@ class _OutputContext(abc.ABC):
     """What every process-function context offers."""
 
     @abc.abstractmethod
-    def timestamp(self) -> int | None:
-        """The timestamp of the current element or firing timer, or None."""
+    def timestamp(self) -> int:
+        """The timestamp of the current element or firing timer (Long.MIN_VALUE if none)."""
 
     @abc.abstractmethod
     def output(self, output_tag: OutputTag, value: Any) -> None:

@@ -310,6 +310,11 @@ class StreamExecutionEnvironment:
         """Whether operators are chained (``pipeline.operator-chaining.enabled``)."""
         return bool(self._config.get("pipeline.operator-chaining.enabled"))
 
+    def is_chaining_of_operators_with_different_max_parallelism_enabled(self) -> bool:
+        """Whether operators of different max parallelism may share a chain (default True)."""
+        return bool(self._config.get(
+            "pipeline.operator-chaining.chain-operators-with-different-max-parallelism"))
+
     def register_slot_sharing_group(self, slot_sharing_group: SlotSharingGroup
                                     ) -> StreamExecutionEnvironment:
         """Register a slot-sharing group with its resource profile.
@@ -475,6 +480,10 @@ class StreamExecutionEnvironment:
     def get_checkpointing_mode(self) -> CheckpointingMode:
         """EXACTLY_ONCE or AT_LEAST_ONCE."""
         return self.get_checkpoint_config().get_checkpointing_mode()
+
+    def get_checkpointing_consistency_mode(self) -> CheckpointingMode:
+        """PyFlink 2.x name of :meth:`get_checkpointing_mode`."""
+        return self.get_checkpointing_mode()
 
     # -- sources -------------------------------------------------------------
     def _add(self, t: Transformation, sink: bool = False) -> None:

@@ -471,6 +471,12 @@ PIPELINE_NAME = option("pipeline.name", _S, None, "Job name (default: the name g
 PIPELINE_AUTO_WATERMARK_INTERVAL = option(
     "pipeline.auto-watermark-interval", _D, "200 ms", "Periodic watermark interval.")
 PIPELINE_OBJECT_REUSE = option("pipeline.object-reuse", _B, False, "Reuse records in chains.")
+PIPELINE_GENERIC_TYPES = option(
+    "pipeline.generic-types", _B, True, "Allow generic (Kryo) types (recorded: no Kryo here).")
+PIPELINE_FORCE_KRYO = option(
+    "pipeline.force-kryo", _B, False, "Force Kryo for POJOs (recorded: no Kryo here).")
+PIPELINE_FORCE_AVRO = option(
+    "pipeline.force-avro", _B, False, "Force Avro for POJOs (recorded: no Avro here).")
 SNAPSHOT_COMPRESSION = option(
     "execution.checkpointing.snapshot-compression", _B, False,
     "Compress keyed state snapshots (recorded: flink-py's snapshot files are the same).")
@@ -486,6 +492,9 @@ TASK_CANCELLATION_INTERVAL = option(
 PIPELINE_OPERATOR_CHAINING = option(
     "pipeline.operator-chaining.enabled", _B, True, "Chain operators into tasks.",
     deprecated_keys=["pipeline.operator-chaining"])
+CHAIN_DIFFERENT_MAX_PARALLELISM = option(
+    "pipeline.operator-chaining.chain-operators-with-different-max-parallelism", _B, True,
+    "Chain operators whose max parallelism differs.")
 PIPELINE_JARS = option("pipeline.jars", _L, None, "Artifacts shipped with the job.")
 PIPELINE_CLASSPATHS = option("pipeline.classpaths", _L, None, "Extra class paths (accepted).")
 PIPELINE_CACHED_FILES = option(
@@ -660,6 +669,27 @@ PYTHON_EXECUTABLE = option("python.executable", _S, None, "TaskManager worker in
 PYTHON_FILES = option("python.files", _S, None, "Python files shipped with the job (a,b,...).")
 PYTHON_REQUIREMENTS = option("python.requirements", _S, None, "requirements.txt for the job.")
 PYTHON_ARCHIVES = option("python.archives", _S, None, "Archives shipped with the job (a,b,...).")
+#: PyFlink's tuning of its JVM-to-Python worker hop (Beam bundles, state caches, Arrow batches,
+#: process or thread mode): flink-py runs Python operators natively, so these are accepted for
+#: job portability and have no effect.
+_PYFLINK = "PyFlink worker setting (accepted; flink-py runs Python natively, no effect)."
+for _name, _type, _default in (
+    ("python.fn-execution.bundle.size", _I, 100000),
+    ("python.fn-execution.bundle.time", _I, 1000),
+    ("python.fn-execution.arrow.batch.size", _I, 10000),
+    ("python.fn-execution.memory.managed", _B, True),
+    ("python.state.cache-size", _I, 1000),
+    ("python.map-state.read-cache-size", _I, 1000),
+    ("python.map-state.write-cache-size", _I, 1000),
+    ("python.map-state.iterate-response-batch-size", _I, 1000),
+    ("python.metric.enabled", _B, True),
+    ("python.profile.enabled", _B, False),
+    ("python.operator-chaining.enabled", _B, True),
+    ("python.systemenv.enabled", _B, True),
+    ("python.execution-mode", _S, "process"),
+    ("python.pythonpath", _S, None),
+):
+    option(_name, _type, _default, _PYFLINK)
 
 # Metrics and high availability -------------------------------------------------------------
 METRICS_REPORTERS = option("metrics.reporters", _L, None, "Reporters to start (unset: all).")

@@ -23,6 +23,7 @@ from flink_py.datastream.timerservice import TimerService
 from flink_py.taskmanager.operators.base import TwoInputStreamOperator
 from flink_py.taskmanager.operators.co import run_batch
 from flink_py.taskmanager.operators.process import Emitter, UserTimersOperator
+from flink_py.taskmanager.operators.timers import LONG_MIN as NO_TIMESTAMP
 from flink_py.taskmanager.operators.timers import NonKeyedTimerService
 from flink_py.taskmanager.state import BroadcastStateStore
 
@@ -53,8 +54,14 @@ class _Base:
         self._timers = timers
         self._states = states
 
-    def timestamp(self) -> int | None:
-        return self._emitter.timestamp
+    def timestamp(self) -> int:
+        """The element's (or firing timer's) timestamp; Long.MIN_VALUE when it has none.
+
+        PyFlink (process mode) hands its functions the Java long: a record without a
+        timestamp shows ``-9223372036854775808``, not None.
+        """
+        ts = self._emitter.timestamp
+        return NO_TIMESTAMP if ts is None else ts
 
     def current_processing_time(self) -> int:
         return self._timers.current_processing_time()

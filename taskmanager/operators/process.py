@@ -22,6 +22,7 @@ from flink_py.datastream.time_domain import TimeDomain
 from flink_py.datastream.timerservice import TimerService
 from flink_py.taskmanager.operators.base import Output, StreamOperator
 from flink_py.taskmanager.operators.keyed import AbstractKeyedOperator
+from flink_py.taskmanager.operators.timers import LONG_MIN as NO_TIMESTAMP
 from flink_py.taskmanager.operators.timers import NonKeyedTimerService
 
 __all__ = [
@@ -132,9 +133,14 @@ class ContextMixin:
         self._emitter = emitter
         self._timers = timers
 
-    def timestamp(self) -> int | None:
-        """The element's timestamp, if it has one."""
-        return self._emitter.timestamp
+    def timestamp(self) -> int:
+        """The element's (or firing timer's) timestamp; Long.MIN_VALUE when it has none.
+
+        PyFlink (process mode) hands its functions the Java long: a record without a
+        timestamp shows ``-9223372036854775808``, not None.
+        """
+        ts = self._emitter.timestamp
+        return NO_TIMESTAMP if ts is None else ts
 
     def timer_service(self) -> TimerService:
         """The operator's (non-keyed) timer service."""
@@ -195,9 +201,14 @@ class KeyedContextMixin:
         """The key of the element or timer being processed."""
         return self._op.backend.get_current_key()
 
-    def timestamp(self) -> int | None:
-        """The element's timestamp, if it has one."""
-        return self._emitter.timestamp
+    def timestamp(self) -> int:
+        """The element's (or firing timer's) timestamp; Long.MIN_VALUE when it has none.
+
+        PyFlink (process mode) hands its functions the Java long: a record without a
+        timestamp shows ``-9223372036854775808``, not None.
+        """
+        ts = self._emitter.timestamp
+        return NO_TIMESTAMP if ts is None else ts
 
     def timer_service(self) -> TimerService:
         """The operator's timer service."""
