@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import threading
+import queue
 import time
 import traceback
 from collections.abc import Callable
@@ -35,6 +36,12 @@ from typing import Any
 
 import cloudpickle
 from flink_py.common.runtime.arrow_codec import BatchCodec, deserialize
+from flink_py.common.runtime.config import (
+    parse_bool,
+    parse_duration_ms,
+    parse_int,
+    parse_memory_bytes,
+)
 from flink_py.common.runtime.deployment import EndOfPartition, TaskDeploymentDescriptor
 from flink_py.taskmanager import task_checkpoints as checkpoints
 from flink_py.taskmanager.network.barrier_handler import BarrierHandler
@@ -245,6 +252,23 @@ class BatchPacer:
             self.rows = min(self.max_rows, self.rows * 2)
 
 
+def _alternate(first: Any, values: list[Any], timestamps: list[Any] | None,
+               second: Any, values2: list[Any], timestamps2: list[Any] | None) -> None:
+    """Feed two inputs' records in turn, ``first``'s first: one record each while both
+    have some (in slices of up to 1/64 of the shorter batch for long batches, so a busy
+    two-input task keeps batch-sized calls), then the rest of the longer batch."""
+    n = min(len(values), len(values2))
+    step = max(1, n // 64)
+    for i in range(0, n, step):
+        j = min(i + step, n)
+        first(values[i:j], None if timestamps is None else timestamps[i:j])
+        second(values2[i:j], None if timestamps2 is None else timestamps2[i:j])
+    if len(values) > n:
+        first(values[n:], None if timestamps is None else timestamps[n:])
+    elif len(values2) > n:
+        second(values2[n:], None if timestamps2 is None else timestamps2[n:])
+
+
 class Task:
     """Runs one subtask in its own thread.
 
@@ -275,10 +299,14 @@ class Task:
         self.thread = threading.Thread(target=self._run, name=tdd.task_name_with_subtask,
                                        daemon=True)
         conf = tdd.config
-        self.max_rows = int(conf.get("taskmanager.network.batch.max-rows", 1024))
-        self.max_bytes = int(conf.get("taskmanager.network.batch.max-bytes", 1 << 20))
-        timeout = int(conf.get("execution.buffer-timeout.interval", 100))
-        enabled = str(conf.get("execution.buffer-timeout.enabled", "true")).lower() == "true"
+        self.max_rows = parse_int(conf.get("taskmanager.network.batch.max-rows", 1024))
+        self.max_bytes = parse_memory_bytes(conf.get("taskmanager.network.batch.max-bytes",
+                                                     1 << 20))
+        # Flink's syntax ("100 ms", "5 s", or plain milliseconds; -1: flush only when full)
+        raw = conf.get("execution.buffer-timeout.interval", 100)
+        timeout = int(raw) if str(raw).strip().lstrip("-").isdigit() else parse_duration_ms(
+            raw, "execution.buffer-timeout.interval")
+        enabled = parse_bool(conf.get("execution.buffer-timeout.enabled", True))
         self.buffer_timeout_s = timeout / 1000.0 if enabled and timeout >= 0 else None
         #: Checkpoint triggers and notifications, run on the task thread between batches.
         self._mail: collections.deque[tuple[Any, ...]] = collections.deque()
@@ -291,6 +319,8 @@ class Task:
         self._barriers: BarrierHandler | None = None
         self._blocked: list[bool] = []
         self._blocked_any = False
+        #: two-input tasks: whether the first records were taken (see _other_input_data)
+        self._alternation_started = False
         self._stash: list[list[tuple[int, int, Any]]] = []
         self._replay: collections.deque[tuple[int, int, Any]] = collections.deque()
         #: stop-with-savepoint in flight: [savepoint id, completed, drained]
@@ -607,6 +637,59 @@ class Task:
                          - (self._blocked_s() - blocked))
             i = j
 
+    def _records(self, index: int, payload: Any) -> tuple[list[Any], list[Any] | None]:
+        """The records (and timestamps) of a data element of channel ``index``."""
+        if self.gate.channels[index].is_local:  # type: ignore[union-attr]
+            return payload  # type: ignore[no-any-return]
+        codec = self._codecs[index]
+        if payload.__class__ is TimestampedBuffer:
+            batch, timestamps = split(deserialize(payload.buffer, self._ts_schemas[id(codec)]),
+                                      codec.schema)  # type: ignore[union-attr]
+            return codec.decode(batch), timestamps  # type: ignore[union-attr]
+        return codec.decode(deserialize(payload, codec.schema)), None  # type: ignore[union-attr]
+
+    def _other_input_data(self, input_index: int) -> tuple[int, int, Any] | None:
+        """Records of the other input that are already here, taken out of line, or None.
+
+        Flink's two-input tasks read their inputs in turn, record by record, while both
+        have data (``InputSelection.fairSelectNextIndex``). The first element of the
+        other input's channels that has arrived is taken if it is records; elements of
+        this input's channels keep their places (order holds per channel, as in Flink).
+        Before its first records, a two-input task gives the other input up to the
+        buffer timeout to deliver its first element: PyFlink's Python operator starts
+        after both inputs have buffered, so a job of two small collections sees them
+        interleaved, not one after the other.
+        """
+        replay = self._replay
+        gate_queue = self.gate.queue  # type: ignore[union-attr]
+        channels = self.gate.channels  # type: ignore[union-attr]
+        for _ in range(64):
+            try:
+                replay.append(gate_queue.get_nowait())
+            except queue.Empty:
+                break
+        if not self._alternation_started:
+            self._alternation_started = True
+            deadline = time.monotonic() + (self.buffer_timeout_s or 0.1)
+            while not any(i >= 0 and channels[i].input_index != input_index
+                          for i, _, _ in replay):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    replay.append(gate_queue.get(timeout=remaining))
+                except queue.Empty:
+                    break
+        for pos, (index, kind, _) in enumerate(replay):
+            if index < 0 or channels[index].input_index == input_index:
+                continue
+            if kind != KIND_DATA or (self._blocked_any and self._blocked[index]):
+                return None
+            element = replay[pos]
+            del replay[pos]
+            return element
+        return None
+
     def _blocked_s(self) -> float:
         """Seconds this task's writers have waited for downstream room (back-pressure):
         time the pacer must not count as the chain's own work."""
@@ -676,28 +759,29 @@ class Task:
                 if cancelled.is_set():  # also when cancelled before the gate existed
                     raise InterruptedError
                 ch = channels[index]
-                if ch.is_local:
-                    values, timestamps = payload
-                else:
-                    codec = codecs[index]
-                    if payload.__class__ is TimestampedBuffer:
-                        batch, timestamps = split(
-                            deserialize(payload.buffer, self._ts_schemas[id(codec)]),
-                            codec.schema)  # type: ignore[union-attr]
-                        values = codec.decode(batch)  # type: ignore[union-attr]
+                values, timestamps = self._records(index, payload)
+                other = self._other_input_data(ch.input_index) if two_input else None
+                if other is not None:  # both inputs have records: Flink alternates fairly
+                    ch2 = channels[other[0]]
+                    values2, timestamps2 = self._records(other[0], other[2])
+                    self.records_in += len(values) + len(values2)
+                    if ch.input_index == 0:  # both available: the first input first, as Flink
+                        _alternate(process, values, timestamps, process2, values2, timestamps2)
                     else:
-                        values = codec.decode(deserialize(payload, codec.schema))  # type: ignore[union-attr]
-                        timestamps = None
-                self.records_in += len(values)
-                fn = process2 if ch.input_index == 1 and process2 is not None else process
-                if len(values) > pacer.rows:  # a slow chain: slices, cancellable in between
-                    self._process_paced(fn, values, timestamps, pacer)
+                        _alternate(process, values2, timestamps2, process2, values, timestamps)
+                    ch.recycle()
+                    ch2.recycle()
                 else:
-                    started, blocked = time.monotonic(), self._blocked_s()
-                    fn(values, timestamps)
-                    pacer.record(len(values), time.monotonic() - started
-                                 - (self._blocked_s() - blocked))
-                ch.recycle()
+                    self.records_in += len(values)
+                    fn = process2 if ch.input_index == 1 and process2 is not None else process
+                    if len(values) > pacer.rows:  # a slow chain: slices, cancellable in between
+                        self._process_paced(fn, values, timestamps, pacer)
+                    else:
+                        started, blocked = time.monotonic(), self._blocked_s()
+                        fn(values, timestamps)
+                        pacer.record(len(values), time.monotonic() - started
+                                     - (self._blocked_s() - blocked))
+                    ch.recycle()
                 if not has_pending and timeout is not None:
                     has_pending = True
                     deadline = time.monotonic() + timeout

@@ -28,6 +28,7 @@ import pickle
 import signal
 import socket
 import sys
+import traceback
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -186,7 +187,14 @@ class SlotWorker:
                 if cmd == "deploy":
                     tdd: TaskDeploymentDescriptor = pickle.loads(msg[1])
                     key = (tdd.job_id, tdd.vertex_id, tdd.subtask_index, tdd.attempt)
-                    task = Task(tdd, self, self._on_state)
+                    try:
+                        task = Task(tdd, self, self._on_state)
+                    except Exception as exc:  # e.g. a malformed option: fail the task only
+                        log.exception("cannot create task %s", tdd.task_name_with_subtask)
+                        self._on_state(tdd, "FAILED",
+                                       f"Cannot create task {tdd.task_name_with_subtask}: "
+                                       f"{type(exc).__name__}: {exc}", traceback.format_exc())
+                        continue
                     with self._lock:
                         self.tasks[key] = task
                     task.start()

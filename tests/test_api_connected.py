@@ -350,3 +350,46 @@ def test_unregistered_broadcast_state_fails_the_task_with_a_hint() -> None:
                        match=r"in operator 'Co-Process-Broadcast'.*'typo' does not exist.*"
                              r"\['ConfigBroadcastState'\]"):
         list(out.execute_and_collect())
+
+
+# -- fair alternation of two inputs ----------------------------------------------------------
+class _Tag(CoMapFunction):
+    def map1(self, value: str) -> str:
+        return "1:" + value
+
+    def map2(self, value: str) -> str:
+        return "2:" + value
+
+
+class _SeesRules(BroadcastProcessFunction):
+    def process_element(self, value: str, ctx: Any) -> Any:
+        yield "elem", value, sorted(ctx.get_broadcast_state(RULES).items())
+
+    def process_broadcast_element(self, value: tuple[str, int], ctx: Any) -> Any:
+        ctx.get_broadcast_state(RULES).put(value[0], value[1])
+        yield "rule", value[0], []
+
+
+RULES = MapStateDescriptor("rules", Types.STRING(), Types.INT())
+
+
+def test_two_inputs_with_records_are_read_in_turn_first_input_first() -> None:
+    """Real PyFlink 2.3, parallelism 1, two small collections: the inputs alternate record by
+    record, the first input first (Flink's fair input selection), for connect and broadcast."""
+    from flink_py.common import Configuration
+
+    # a long buffer timeout: the wait for the other input's first element may take it all
+    # on a loaded machine (it ends as soon as that element is here)
+    conf = Configuration().set_string("execution.buffer-timeout.interval", "5 s")
+    env = StreamExecutionEnvironment.get_execution_environment(conf)
+    env.set_parallelism(1)
+    left = env.from_collection(["a", "b", "c"], Types.STRING())
+    right = env.from_collection(["x", "y"], Types.STRING())
+    assert list(left.connect(right).map(_Tag(), Types.STRING()).execute_and_collect()) \
+        == ["1:a", "2:x", "1:b", "2:y", "1:c"]
+    elems = env.from_collection(["x", "y", "z"], Types.STRING())
+    rules = env.from_collection([("x", 1), ("y", 2)], Types.TUPLE([Types.STRING(), Types.INT()]))
+    out = list(elems.connect(rules.broadcast(RULES)).process(_SeesRules())
+               .execute_and_collect())
+    assert out == [("elem", "x", []), ("rule", "x", []), ("elem", "y", [("x", 1)]),
+                   ("rule", "y", []), ("elem", "z", [("x", 1), ("y", 2)])]
