@@ -161,8 +161,10 @@ def _build_stream_graph(sinks: list[Transformation], config: Any, env_parallelis
             p = t.parallelism or default_p
         groups = {n.group for n, *_ in ups}
         group = t.slot_sharing_group or (groups.pop() if len(groups) == 1 else "default")
-        max_p = t.max_parallelism or (configured_max if configured_max > 0
-                                      else default_max_parallelism(p))
+        # a non-parallel source (from_collection, add_source) has max parallelism 1, as
+        # Flink's: so have the operators chained to it (real PyFlink 2.3 shows 1 there)
+        max_p = t.max_parallelism or (1 if t.non_parallel and t.kind == "source" else (
+            configured_max if configured_max > 0 else default_max_parallelism(p)))
         if p > max_p:
             msg = (f"Vertex {_operator_label(t)}'s parallelism ({p}) is higher than the max "
                    f"parallelism ({max_p}). Please lower the parallelism or increase the max "

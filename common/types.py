@@ -3,8 +3,9 @@
 Behaviour follows ``flink-python/pyflink/common/types.py``:
 
 * ``Row(*args)`` creates a positional row; ``Row(**kwargs)`` creates a named row whose fields
-  are **sorted by name** (PyFlink sorts keyword fields: ``Row(name='Alice', age=11)`` is
-  ``Row(age=11, name='Alice')``); mixing both raises ``ValueError``.
+  keep the order they were written in (PyFlink 1.17+; its docstring still says "sorted by
+  names", its code and real PyFlink 2.3 keep the order: ``Row(name='Alice', age=11)`` is
+  ``Row(name='Alice', age=11)``); mixing both raises ``ValueError``.
 * ``Row`` is *not* a tuple subclass in PyFlink (it is a mutable object holding ``_values``,
   ``_fields`` and ``_row_kind``); rows support ``row[i]``, ``row['name']``, ``row.name``,
   item assignment, iteration, ``len``, pickling and ``in`` (field names for named rows,
@@ -84,15 +85,15 @@ class Row:
 
     ``key in row`` will search through row keys (named rows) or values (positional rows).
 
-    Row can be used to create a row object by using named arguments, the fields will be
-    sorted by names. It is not allowed to omit a named argument to represent the value is
-    None or missing. This should be explicitly set to None in this case.
+    Row can be used to create a row object by using named arguments; the fields keep the
+    order they were given in. It is not allowed to omit a named argument to represent the
+    value is None or missing. This should be explicitly set to None in this case.
 
     ::
 
         >>> row = Row(name="Alice", age=11)
         >>> row
-        Row(age=11, name='Alice')
+        Row(name='Alice', age=11)
         >>> row['name'], row['age']
         ('Alice', 11)
         >>> row.name, row.age
@@ -143,7 +144,7 @@ class Row:
 
         Args:
             *args: Positional field values.
-            **kwargs: Named field values (fields are sorted by name).
+            **kwargs: Named field values (in the order given).
 
         Raises:
             ValueError: Both positional and named values were given.
@@ -151,7 +152,7 @@ class Row:
         if args and kwargs:
             raise ValueError("Can not use both args and kwargs to create Row")
         if kwargs:
-            names = sorted(kwargs.keys())
+            names = list(kwargs)
             self._names = names
             self._values = [kwargs[n] for n in names]
             self._from_dict = True

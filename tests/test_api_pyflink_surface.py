@@ -153,3 +153,39 @@ def test_cache_returns_the_same_records_and_closeable_iterator_next(local_env: N
     assert [first, *rest] == [10, 20, 30]
     cached.invalidate()
     assert sorted(cached.filter(lambda x: x > 10).execute_and_collect()) == [20, 30]
+
+
+def test_collected_values_are_what_pyflink_returns(local_env: None) -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(1)
+    one = env.from_collection([1], Types.INT())
+    assert list(one.map(lambda x: x / 3, Types.FLOAT()).execute_and_collect()) == [0.33333334]
+    assert list(one.map(lambda x: ("a", x / 3), Types.TUPLE([Types.STRING(), Types.FLOAT()]))
+                .execute_and_collect()) == [("a", 0.33333334)]
+    doubles = list(one.map(lambda x: x, Types.DOUBLE()).execute_and_collect())
+    assert doubles == [1.0] and type(doubles[0]) is float
+    assert list(one.map(lambda x: b"\x01\xff\x80", Types.PRIMITIVE_ARRAY(Types.BYTE()))
+                .execute_and_collect()) == [[1, -1, -128]]  # a Java byte[]: signed bytes
+    with pytest.raises(ValueError, match="limit must be greater than 0"):
+        one.execute_and_collect(limit=0)
+
+
+def test_runtime_context_of_a_chain_on_a_non_parallel_source(local_env: None) -> None:
+    from flink_py.datastream import MapFunction
+
+    class Describe(MapFunction):
+        def open(self, runtime_context: Any) -> None:
+            self.ctx = runtime_context
+
+        def map(self, value: int) -> Any:
+            c = self.ctx
+            return (c.get_task_name(), c.get_task_name_with_subtasks(),
+                    c.get_max_number_of_parallel_subtasks())
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(1)
+    out = list(env.from_collection([1], Types.INT()).map(Describe()).name("ctx-map")
+               .execute_and_collect())
+    # as real PyFlink 2.3 reports them (the collect sink is chained, max parallelism 1)
+    name = "Source: Collection Source -> ctx-map -> Sink: Data stream collect sink"
+    assert out == [(name, name + " (1/1)#0", 1)]

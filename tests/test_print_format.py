@@ -65,6 +65,22 @@ def test_instant_prints_like_java_instant_to_string() -> None:
                        Types.INSTANT()) == "2020-01-01T00:00:00.001Z"
 
 
+def test_values_print_as_pyflink_hands_them_to_java() -> None:
+    # Real PyFlink 2.3: an int declared DOUBLE/FLOAT prints as a Java Double/Float
+    assert java_string(1, Types.DOUBLE()) == "1.0"
+    assert java_string(1, Types.FLOAT()) == "1.0"
+    assert java_string(("a", 1), Types.TUPLE([Types.STRING(), Types.DOUBLE()])) == "(a,1.0)"
+    # lists of rows and tuples print their elements as Java does
+    assert java_string([Row(1, "a"), Row(2, "b")],
+                       Types.LIST(Types.ROW([Types.INT(), Types.STRING()]))) \
+        == "[+I[1, a], +I[2, b]]"
+    assert java_string([(1, "a")], Types.LIST(Types.TUPLE([Types.INT(), Types.STRING()]))) \
+        == "[(1,a)]"
+    # PyFlink hands Java a Timestamp of whole milliseconds
+    assert java_string(datetime.datetime(2023, 1, 2, 3, 4, 5, 123456), Types.SQL_TIMESTAMP()) \
+        == "2023-01-02 03:04:05.123"
+
+
 def test_map_prints_in_java_hash_map_order() -> None:
     assert java_string({"b": 1, "a": 2, "c": 3}, Types.MAP(Types.STRING(), Types.INT())) \
         == "{a=2, b=1, c=3}"

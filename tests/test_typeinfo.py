@@ -346,18 +346,20 @@ def test_row_kind_values_and_short_strings() -> None:
         RowKind.from_short_string("?")
 
 
-def test_row_named_fields_are_sorted_like_pyflink() -> None:
+def test_row_named_fields_keep_their_order_like_pyflink() -> None:
+    # Real PyFlink 2.3: Row(name='Alice', age=11) keeps the keyword order (its docstring's
+    # "sorted by names" is outdated)
     row = Row(name="Alice", age=11)
-    assert repr(row) == "Row(age=11, name='Alice')"
-    assert row._fields == ["age", "name"]
-    assert row._values == [11, "Alice"]
+    assert repr(row) == "Row(name='Alice', age=11)"
+    assert row._fields == ["name", "age"]
+    assert row._values == ["Alice", 11]
     assert row["name"] == "Alice" and row["age"] == 11
     assert row.name == "Alice" and row.age == 11
-    assert row[0] == 11 and row[1] == "Alice"
-    assert row[0:1] == [11]
+    assert row[0] == "Alice" and row[1] == 11
+    assert row[0:1] == ["Alice"]
     assert "name" in row and "wrong_key" not in row
     assert "Alice" not in row  # named rows search the field names (FLINK-35112)
-    assert list(row) == [11, "Alice"]
+    assert list(row) == ["Alice", 11]
     assert len(row) == 2
 
 
@@ -393,7 +395,7 @@ def test_row_class_call() -> None:
 def test_row_as_dict() -> None:
     assert Row(name="Alice", age=11).as_dict() == {"name": "Alice", "age": 11}
     row = Row(key=1, value=Row(name="a", age=2))
-    assert row.as_dict() == {"key": 1, "value": Row(age=2, name="a")}
+    assert row.as_dict() == {"key": 1, "value": Row(name="a", age=2)}
     assert row.as_dict(True) == {"key": 1, "value": {"name": "a", "age": 2}}
     nested = Row(k=[Row(x=1)], m={"a": Row(y=2)})
     assert nested.as_dict(recursive=True) == {"k": [{"x": 1}], "m": {"a": {"y": 2}}}
@@ -414,7 +416,7 @@ def test_row_field_names_and_lookup_errors() -> None:
 
 
 def test_row_mutation() -> None:
-    row = Row(name="a", id=1)
+    row = Row(id=1, name="a")
     row[0] = 2
     row["name"] = "b"
     assert row.as_dict() == {"id": 2, "name": "b"}

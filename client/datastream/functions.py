@@ -150,8 +150,8 @@ class RuntimeContext(KeyedStateStore):
         return self._attempt
 
     def get_task_name_with_subtasks(self) -> str:
-        """``name (index+1/parallelism)`` as Flink prints it."""
-        return f"{self._task_name} ({self._index + 1}/{self._parallelism})"
+        """``name (index+1/parallelism)#attempt`` as Flink's ``TaskInfo`` prints it."""
+        return f"{self._task_name} ({self._index + 1}/{self._parallelism})#{self._attempt}"
 
     def get_job_parameter(self, key: str, default_value: str) -> str:
         """A global job parameter (``get_config().set_global_job_parameters``) or job

@@ -629,9 +629,13 @@ class StreamExecutionEnvironment:
 
     def _execute_and_collect(self, stream: DataStream, job_name: str | None,
                              limit: int | None) -> Any:
+        if limit is not None and (not isinstance(limit, int) or limit <= 0):
+            # Flink's executeAndCollect(limit): checkState(limit > 0)
+            raise ValueError(f"execute_and_collect: limit must be greater than 0, got {limit!r}")
         collect_id = new_id()
         # Flink's CollectStreamSink runs with parallelism 1: records arrive in one order
-        sink = Transformation("operator", "Collect Sink", [(stream._t, 0)],  # noqa: SLF001
+        sink = Transformation("operator", "Data stream collect sink",  # Flink's name
+                              [(stream._t, 0)],  # noqa: SLF001
                               CollectSinkOperator(collect_id, stream._t.output_type),  # noqa: SLF001
                               parallelism=1)
         self._sinks.append(sink)

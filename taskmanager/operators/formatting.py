@@ -16,10 +16,11 @@ from typing import Any
 
 from flink_py.common.runtime.keygroups import java_hash
 
-__all__ = ["java_string", "print_string", "shortest_decimal"]
+__all__ = ["float32", "java_string", "print_string", "shortest_decimal"]
 
 
-def _f32(v: float) -> float:
+def float32(v: float) -> float:
+    """``v`` rounded to the nearest float32 (Java's ``(float) v``)."""
     return struct.unpack("f", struct.pack("f", v))[0]
 
 
@@ -29,7 +30,7 @@ def shortest_decimal(v: float, single: bool) -> Decimal:
         return Decimal(repr(v))
     for digits in range(1, 10):
         text = f"{v:.{digits - 1}e}"
-        if _f32(float(text)) == v:
+        if float32(float(text)) == v:
             return Decimal(text)
     return Decimal(repr(v))  # pragma: no cover - 9 digits always suffice
 
@@ -39,7 +40,7 @@ def _java_float(v: float, single: bool = False) -> str:
     the shortest decimal that reads back as the value, plain between 1e-3 and 1e7,
     else ``d.dddE±n``; a one-digit result gets a second digit (``4.9E-324``)."""
     if single:
-        v = _f32(v)
+        v = float32(v)
     if math.isnan(v):
         return "NaN"
     if math.isinf(v):
@@ -99,7 +100,9 @@ def _temporal(value: Any, type_info: Any) -> str | None:
     """Java's rendering of date/time values by declared type, or None."""
     label = getattr(type_info, "_type_label", None)
     if label == "SQL_TIMESTAMP" and isinstance(value, datetime.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.") + _nanos_fraction(value.microsecond)
+        # PyFlink hands Java a Timestamp of whole milliseconds: .123456 prints as .123
+        return value.strftime("%Y-%m-%d %H:%M:%S.") + _nanos_fraction(
+            value.microsecond // 1000 * 1000)
     if label == "SQL_TIME" and isinstance(value, datetime.time):
         return value.strftime("%H:%M:%S")
     if label == "SQL_DATE" and isinstance(value, datetime.date):
@@ -193,11 +196,14 @@ def java_string(value: Any, type_info: Any) -> str:
     bt = getattr(type_info, "get_basic_type", None)
     if bt is not None and isinstance(value, float):
         return _java_float(value, single=bt().name == "FLOAT")
+    if bt is not None and type(value) is int and bt().name in ("DOUBLE", "FLOAT"):
+        return _java_float(float(value), single=bt().name == "FLOAT")  # a Java Double: 1 -> 1.0
     temporal = _temporal(value, type_info)
     if temporal is not None:
         return temporal
     if isinstance(value, (list, tuple)):
-        elem = getattr(type_info, "_element_type", None) or getattr(type_info, "element_type", None)
+        get_element = getattr(type_info, "get_element_type", None)
+        elem = get_element() if get_element is not None else None
         return "[" + ", ".join(java_string(v, elem) if elem is not None else _plain(v)
                                for v in value) + "]"
     if isinstance(value, dict):

@@ -13,7 +13,7 @@ import cloudpickle
 from flink_py.common.types import Row
 from flink_py.datastream.functions import resolve
 from flink_py.taskmanager.operators.base import StreamOperator
-from flink_py.taskmanager.operators.formatting import print_string, shortest_decimal
+from flink_py.taskmanager.operators.formatting import float32, print_string, shortest_decimal
 
 __all__ = ["CollectSinkOperator", "PrintSinkOperator", "SinkFunctionOperator", "collect_converter"]
 
@@ -100,6 +100,8 @@ class CollectSinkOperator(StreamOperator):
     hands them over (:func:`collect_converter`).
     """
 
+    display_prefix = "Sink: "
+
     def __init__(self, collect_id: str, type_info: Any = None) -> None:
         super().__init__()
         self.collect_id = collect_id
@@ -158,6 +160,10 @@ def collect_converter(type_info: Any) -> Callable[[Any], Any] | None:
         return None
     if type_info == Types.FLOAT():
         return _collected_float
+    if type_info == Types.DOUBLE():
+        return _collected_double
+    if type_info == Types.PRIMITIVE_ARRAY(Types.BYTE()):
+        return _collected_bytes
     if isinstance(type_info, (RowTypeInfo, TupleTypeInfo)):
         fields = [collect_converter(t) or _same for t in type_info.get_field_types()]
         if isinstance(type_info, RowTypeInfo):
@@ -201,6 +207,21 @@ def _same(v: Any) -> Any:
 
 
 def _collected_float(v: Any) -> Any:
+    # Java's Float read back: the float32 value, as its shortest decimal (1/3 -> 0.33333334)
+    if isinstance(v, int) and not isinstance(v, bool):
+        v = float(v)
     if isinstance(v, float) and math.isfinite(v):
-        return float(shortest_decimal(v, single=True))
+        return float(shortest_decimal(float32(v), single=True))
+    return v
+
+
+def _collected_double(v: Any) -> Any:
+    # A Java Double: an int declared DOUBLE comes back as a float (1 -> 1.0)
+    return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+def _collected_bytes(v: Any) -> Any:
+    # A Java byte[] reaches PyFlink's client as a list of signed bytes (b"\xff" -> [-1])
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return [b - 256 if b > 127 else b for b in bytes(v)]
     return v
