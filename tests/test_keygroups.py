@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flink_py.common.runtime import keygroups
 from flink_py.common.runtime.keygroups import (
     DEFAULT_LOWER_BOUND_MAX_PARALLELISM,
     UPPER_BOUND_MAX_PARALLELISM,
@@ -31,6 +32,7 @@ from flink_py.common.runtime.keygroups import (
     default_max_parallelism,
     java_hash,
     key_group_range_for_operator_index,
+    key_hash,
     murmur_hash,
     round_up_to_power_of_two,
 )
@@ -342,16 +344,42 @@ def test_hashes_are_identical_across_processes_with_different_hash_seeds() -> No
 # key groups
 
 
-def test_assign_to_key_group_known_values() -> None:
-    # java_hash(0) == 0 and murmur(0) == 0x2362F9DE; 0xDE % 128 == 94.
-    assert assign_to_key_group(0, 128) == 0x2362F9DE % 128 == 94
-    # Long.hashCode(-1) == 0 as well.
-    assert assign_to_key_group(-1, 128) == 94
-    # Long.hashCode(2**32 - 1) == -1; murmur(-1) == 0x76293B50; 0x50 == 80.
-    assert assign_to_key_group(2**32 - 1, 128) == 80
-    assert assign_to_key_group(2**32 - 1, 1000) == 0x76293B50 % 1000
+def test_key_group_of_a_java_hash_known_values() -> None:
+    # murmur(0) == 0x2362F9DE; 0xDE % 128 == 94. murmur(-1) == 0x76293B50; 0x50 == 80.
+    assert compute_key_group_for_key_hash(0, 128) == 0x2362F9DE % 128 == 94
     assert compute_key_group_for_key_hash(-1, 128) == 80
-    assert assign_to_key_group("hello", 128) == ref_murmur(99162322) % 128
+    assert compute_key_group_for_key_hash(-1, 1000) == 0x76293B50 % 1000
+    assert compute_key_group_for_key_hash(99162322, 128) == ref_murmur(99162322) % 128
+
+
+#: Subtask of each key at parallelism 2, max parallelism 128, observed on real PyFlink 2.3
+#: (``key_by(lambda x: x)`` without ``key_type``; ``get_index_of_this_subtask`` of a
+#: KeyedProcessFunction).
+PYFLINK_PLACEMENT: list[tuple[Any, int]] = [  # pairs: True == 1 as dict keys
+    ("a", 0), ("b", 0), ("c", 0), ("d", 0), ("e", 1), ("f", 1), ("g", 1), ("h", 1), ("i", 0),
+    ("j", 1), (0, 0), (1, 0), (2, 0), (3, 1), (17, 0), (12345, 1), (-5, 1), (2**40, 0),
+    (("a", 1), 0), (("b", 2), 1), (("x", "y"), 1), (1.5, 0), (True, 1),
+]
+
+
+def test_keys_are_placed_as_real_pyflink_places_them() -> None:
+    cache = KeyGroupCache(128, 2)
+    for key, subtask in PYFLINK_PLACEMENT:
+        assert assign_key_to_parallel_operator(key, 128, 2) == subtask, key
+        assert cache.channel_for(key) == subtask, key
+    # PyFlink hashes Row(pickled key): 62 + Arrays.hashCode(pickle.dumps(key, protocol=5))
+    assert key_hash(0) == 62 + java_hash(pickle.dumps(0, protocol=5))
+    assert assign_to_key_group("hello", 128) == murmur_hash(key_hash("hello")) % 128
+
+
+def test_key_hash_does_not_depend_on_object_identity() -> None:
+    shared = "k" * 20
+    same = (shared, shared)
+    distinct = (shared, "".join(["k"] * 20))
+    assert same == distinct and same[0] is same[1] and distinct[0] is not distinct[1]
+    assert key_hash(same) == key_hash(distinct)
+    keygroups._key_hash_memo.clear()  # noqa: SLF001 - compute again, not from the memo
+    assert key_hash(distinct) == key_hash(same)
 
 
 def test_null_key_is_rejected() -> None:

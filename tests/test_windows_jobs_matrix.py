@@ -83,7 +83,7 @@ by_value(__name__)
 
 LONG_MIN = -(1 << 63)
 LONG_MAX = (1 << 63) - 1
-SUBTASK = {"a": 1, "b": 0}  # key -> subtask at parallelism 2 (max parallelism 128)
+SUBTASK = {"e": 1, "i": 0}  # key -> subtask at parallelism 2 (max parallelism 128)
 
 
 def test_keys_land_on_both_subtasks() -> None:
@@ -248,14 +248,14 @@ class AllSumApply(AllWindowFunction):
 
 # -- the event-time job ----------------------------------------------------------------------
 #: (timestamp, key, value), in timestamp order: nothing is late.
-ORDERED = [(1000, "a", 1), (2000, "b", 2), (3000, "a", 3), (4500, "a", 4), (9000, "b", 5),
-           (11000, "a", 6), (12000, "b", 7), (13000, "a", 8), (21000, "a", 9), (22000, "b", 10),
-           (35000, "b", 11)]
+ORDERED = [(1000, "e", 1), (2000, "i", 2), (3000, "e", 3), (4500, "e", 4), (9000, "i", 5),
+           (11000, "e", 6), (12000, "i", 7), (13000, "e", 8), (21000, "e", 9), (22000, "i", 10),
+           (35000, "i", 11)]
 # watermarks after each record: 999 1999 2999 4499 8999 10999 11999 12999 20999 21999 34999, MAX
 #: out of order: (8000, a) is late but within 5 s of lateness; 3000, 4000, 5000 come too late.
-LATE = [(1000, "a", 1), (2000, "b", 1), (9000, "a", 1), (12000, "a", 1), (8000, "a", 1),
-        (16000, "b", 1), (3000, "b", 1), (14000, "a", 1), (4000, "a", 1), (26000, "b", 1),
-        (5000, "b", 1)]
+LATE = [(1000, "e", 1), (2000, "i", 1), (9000, "e", 1), (12000, "e", 1), (8000, "e", 1),
+        (16000, "i", 1), (3000, "i", 1), (14000, "e", 1), (4000, "e", 1), (26000, "i", 1),
+        (5000, "i", 1)]
 
 
 def _stamped(env: StreamExecutionEnvironment, rows: list[tuple[int, str, int]]) -> Any:
@@ -337,28 +337,28 @@ def event_time_job(env: StreamExecutionEnvironment) -> list[Any]:
 W = 9999  # max_timestamp of [0, 10000)
 EXPECTED_EVENT_TIME: dict[str, list[Any]] = {
     # a: 1 3 4 | 6 8 | 9      b: 2 5 | 7 | 10 | 11
-    "tumbling": [("a", 8, W), ("a", 14, W + 10000), ("a", 9, W + 20000),
-                 ("b", 7, W), ("b", 7, W + 10000), ("b", 10, W + 20000), ("b", 11, W + 30000)],
+    "tumbling": [("e", 8, W), ("e", 14, W + 10000), ("e", 9, W + 20000),
+                 ("i", 7, W), ("i", 7, W + 10000), ("i", 10, W + 20000), ("i", 11, W + 30000)],
     # windows start at 1000 + k * 5000, 10 s long: each element is in two of them
-    "sliding": [("a", -4000, 6000, 3, 8, 5999), ("a", 1000, 11000, 3, 8, 10999),
-                ("a", 6000, 16000, 2, 14, 15999), ("a", 11000, 21000, 2, 14, 20999),
-                ("a", 16000, 26000, 1, 9, 25999), ("a", 21000, 31000, 1, 9, 30999),
-                ("b", -4000, 6000, 1, 2, 5999), ("b", 1000, 11000, 2, 7, 10999),
-                ("b", 6000, 16000, 2, 12, 15999), ("b", 11000, 21000, 1, 7, 20999),
-                ("b", 16000, 26000, 1, 10, 25999), ("b", 21000, 31000, 1, 10, 30999),
-                ("b", 26000, 36000, 1, 11, 35999), ("b", 31000, 41000, 1, 11, 40999)],
+    "sliding": [("e", -4000, 6000, 3, 8, 5999), ("e", 1000, 11000, 3, 8, 10999),
+                ("e", 6000, 16000, 2, 14, 15999), ("e", 11000, 21000, 2, 14, 20999),
+                ("e", 16000, 26000, 1, 9, 25999), ("e", 21000, 31000, 1, 9, 30999),
+                ("i", -4000, 6000, 1, 2, 5999), ("i", 1000, 11000, 2, 7, 10999),
+                ("i", 6000, 16000, 2, 12, 15999), ("i", 11000, 21000, 1, 7, 20999),
+                ("i", 16000, 26000, 1, 10, 25999), ("i", 21000, 31000, 1, 10, 30999),
+                ("i", 26000, 36000, 1, 11, 35999), ("i", 31000, 41000, 1, 11, 40999)],
     # gap 3 s; b's [9000, 12000) and [12000, 15000) touch, so they merge
-    "session": [("a", 1000, 7500, [1, 3, 4], 1, 1, 7499), ("a", 11000, 16000, [6, 8], 2, 1, 15999),
-                ("a", 21000, 24000, [9], 3, 1, 23999), ("b", 2000, 5000, [2], 1, 0, 4999),
-                ("b", 9000, 15000, [5, 7], 2, 0, 14999), ("b", 22000, 25000, [10], 3, 0, 24999),
-                ("b", 35000, 38000, [11], 4, 0, 37999)],
+    "session": [("e", 1000, 7500, [1, 3, 4], 1, 1, 7499), ("e", 11000, 16000, [6, 8], 2, 1, 15999),
+                ("e", 21000, 24000, [9], 3, 1, 23999), ("i", 2000, 5000, [2], 1, 0, 4999),
+                ("i", 9000, 15000, [5, 7], 2, 0, 14999), ("i", 22000, 25000, [10], 3, 0, 24999),
+                ("i", 35000, 38000, [11], 4, 0, 37999)],
     # gap (value % 4 + 1) s: a 1->[1000,3000) 3->[3000,7000) 4->[4500,5500) ...
-    "dynamic-session": [("a", 1000, 7000, 8, 6999), ("a", 11000, 14000, 14, 13999),
-                        ("a", 21000, 23000, 9, 22999), ("b", 2000, 5000, 2, 4999),
-                        ("b", 9000, 11000, 5, 10999), ("b", 12000, 16000, 7, 15999),
-                        ("b", 22000, 25000, 10, 24999), ("b", 35000, 39000, 11, 38999)],
+    "dynamic-session": [("e", 1000, 7000, 8, 6999), ("e", 11000, 14000, 14, 13999),
+                        ("e", 21000, 23000, 9, 22999), ("i", 2000, 5000, 2, 4999),
+                        ("i", 9000, 11000, 5, 10999), ("i", 12000, 16000, 7, 15999),
+                        ("i", 22000, 25000, 10, 24999), ("i", 35000, 39000, 11, 38999)],
     # every 3rd element: the last 2 of everything kept so far
-    "count-evict-before": [("a", 7, LONG_MAX), ("a", 17, LONG_MAX), ("b", 12, LONG_MAX)],
+    "count-evict-before": [("e", 7, LONG_MAX), ("e", 17, LONG_MAX), ("i", 12, LONG_MAX)],
     # every 2nd element: the sum, then only the newest element stays
     # (aggregate without window function: the sums alone; a: 4 13 23, b: 7 22)
     "count-evict-after": [(4, LONG_MAX), (13, LONG_MAX), (23, LONG_MAX), (7, LONG_MAX),
@@ -366,43 +366,43 @@ EXPECTED_EVENT_TIME: dict[str, list[Any]] = {
     "count-tumbling": [(4, LONG_MAX), (10, LONG_MAX), (17, LONG_MAX), (7, LONG_MAX),
                        (17, LONG_MAX)],  # a: 1+3 4+6 8+9, b: 2+5 7+10 (11 never fills one)
     # PyFlink count_window(3, 2): elements i of window k: 2k <= i < 2k + 3, full windows only
-    "count-sliding": [("a", [1, 3, 4], LONG_MAX), ("a", [4, 6, 8], LONG_MAX),
-                      ("b", [2, 5, 7], LONG_MAX), ("b", [7, 10, 11], LONG_MAX)],
+    "count-sliding": [("e", [1, 3, 4], LONG_MAX), ("e", [4, 6, 8], LONG_MAX),
+                      ("i", [2, 5, 7], LONG_MAX), ("i", [7, 10, 11], LONG_MAX)],
     # every 4 s of event time from the first element's interval start, and at the end
-    "continuous": [("a", 0, 8, W)] * 3 + [("a", 10000, 14, W + 10000)] * 3
-    + [("a", 20000, 9, W + 20000)] * 3 + [("b", 0, 2, W), ("b", 0, 7, W), ("b", 0, 7, W)]
-    + [("b", 10000, 7, W + 10000)] * 2 + [("b", 20000, 10, W + 20000)] * 3
-    + [("b", 30000, 11, W + 30000)] * 2,
+    "continuous": [("e", 0, 8, W)] * 3 + [("e", 10000, 14, W + 10000)] * 3
+    + [("e", 20000, 9, W + 20000)] * 3 + [("i", 0, 2, W), ("i", 0, 7, W), ("i", 0, 7, W)]
+    + [("i", 10000, 7, W + 10000)] * 2 + [("i", 20000, 10, W + 20000)] * 3
+    + [("i", 30000, 11, W + 30000)] * 2,
     # FIRE_AND_PURGE every 2 elements of a window; leftovers are dropped at cleanup
-    "purging-count": [("a", 0, 4, W), ("a", 10000, 14, W + 10000), ("b", 0, 7, W)],
-    "user-trigger": [("a", 0, [1, 3], W), ("a", 0, [4], W), ("a", 10000, [6], W + 10000),
-                     ("a", 10000, [8], W + 10000), ("a", 20000, [9], W + 20000),
-                     ("b", 0, [2, 5], W), ("b", 10000, [7], W + 10000),
-                     ("b", 20000, [10], W + 20000), ("b", 30000, [11], W + 30000)],
-    "user-trigger-sessions": [("a", 1000, 6000, 4, 5999), ("a", 1000, 7500, 4, 7499),
-                              ("a", 11000, 14000, 6, 13999), ("a", 11000, 16000, 8, 15999),
-                              ("a", 21000, 24000, 9, 23999), ("b", 2000, 5000, 2, 4999),
-                              ("b", 9000, 15000, 12, 14999), ("b", 22000, 25000, 10, 24999),
-                              ("b", 35000, 38000, 11, 37999)],
+    "purging-count": [("e", 0, 4, W), ("e", 10000, 14, W + 10000), ("i", 0, 7, W)],
+    "user-trigger": [("e", 0, [1, 3], W), ("e", 0, [4], W), ("e", 10000, [6], W + 10000),
+                     ("e", 10000, [8], W + 10000), ("e", 20000, [9], W + 20000),
+                     ("i", 0, [2, 5], W), ("i", 10000, [7], W + 10000),
+                     ("i", 20000, [10], W + 20000), ("i", 30000, [11], W + 30000)],
+    "user-trigger-sessions": [("e", 1000, 6000, 4, 5999), ("e", 1000, 7500, 4, 7499),
+                              ("e", 11000, 14000, 6, 13999), ("e", 11000, 16000, 8, 15999),
+                              ("e", 21000, 24000, 9, 23999), ("i", 2000, 5000, 2, 4999),
+                              ("i", 9000, 15000, 12, 14999), ("i", 22000, 25000, 10, 24999),
+                              ("i", 35000, 38000, 11, 37999)],
     # keeps elements newer than (newest - 3 s)
-    "time-evict": [("a", 0, [6, 8], 19999), ("a", 20000, [9], 39999), ("b", 0, [7], 19999),
-                   ("b", 20000, [11], 39999)],
-    "time-evict-after": [("a", [1, 3], LONG_MAX), ("a", [1, 3, 4, 6], LONG_MAX),
-                         ("a", [6, 8, 9], LONG_MAX), ("b", [2, 5], LONG_MAX),
-                         ("b", [5, 7, 10], LONG_MAX)],
+    "time-evict": [("e", 0, [6, 8], 19999), ("e", 20000, [9], 39999), ("i", 0, [7], 19999),
+                   ("i", 20000, [11], 39999)],
+    "time-evict-after": [("e", [1, 3], LONG_MAX), ("e", [1, 3, 4, 6], LONG_MAX),
+                         ("e", [6, 8, 9], LONG_MAX), ("i", [2, 5], LONG_MAX),
+                         ("i", [5, 7, 10], LONG_MAX)],
     "all-tumbling": [(15, W), (21, W + 10000), (19, W + 20000), (11, W + 30000)],
     "all-sliding": [(-10000, 5, W), (0, 8, W + 10000), (10000, 5, W + 20000),
                     (20000, 3, W + 30000), (30000, 1, W + 40000)],
-    "all-count": [("a", 10, LONG_MAX), ("a", 36, LONG_MAX)],  # 1+..+4, 1+..+8 (no purge)
+    "all-count": [("e", 10, LONG_MAX), ("e", 36, LONG_MAX)],  # 1+..+4, 1+..+8 (no purge)
     "all-apply": [(0, 36, 19999), (20000, 30, 39999)],
     # allowed lateness 5 s: (8000, a) re-fires [0, 10000); 3000, 4000, 5000 come after cleanup
-    "lateness": [("a", 0, 10000, 2, 2, W), ("a", 0, 10000, 3, 3, W),
-                 ("a", 10000, 20000, 2, 2, W + 10000), ("b", 0, 10000, 1, 1, W),
-                 ("b", 10000, 20000, 1, 1, W + 10000), ("b", 20000, 30000, 1, 1, W + 20000)],
-    "late": [("a", 1, 4000), ("b", 1, 3000), ("b", 1, 5000)],
+    "lateness": [("e", 0, 10000, 2, 2, W), ("e", 0, 10000, 3, 3, W),
+                 ("e", 10000, 20000, 2, 2, W + 10000), ("i", 0, 10000, 1, 1, W),
+                 ("i", 10000, 20000, 1, 1, W + 10000), ("i", 20000, 30000, 1, 1, W + 20000)],
+    "late": [("e", 1, 4000), ("i", 1, 3000), ("i", 1, 5000)],
     # no lateness, no side output: 8000, 3000, 4000, 5000 are dropped
-    "dropping": [("a", 2, W), ("a", 2, W + 10000), ("b", 1, W), ("b", 1, W + 10000),
-                 ("b", 1, W + 20000)],
+    "dropping": [("e", 2, W), ("e", 2, W + 10000), ("i", 1, W), ("i", 1, W + 10000),
+                 ("i", 1, W + 20000)],
     "from-source": sorted((f"k{r}", sum(v for v in range(w * 10, w * 10 + 10) if v % 4 == r),
                            w * 10000 + W) for w in range(6) for r in range(4)),
 }
@@ -419,9 +419,9 @@ def check_event_time(results: list[Any]) -> None:
 
 # -- the processing-time job ------------------------------------------------------------------
 #: bursts of (key, value); a burst is released once the previous one is fully windowed
-BURSTS = [[("a", 1), ("a", 2), ("a", 3), ("b", 4), ("b", 5)],
-          [("a", 6), ("b", 7), ("b", 8), ("b", 9), ("b", 10)],
-          [("a", 11), ("a", 12), ("b", 13)]]
+BURSTS = [[("e", 1), ("e", 2), ("e", 3), ("i", 4), ("i", 5)],
+          [("e", 6), ("i", 7), ("i", 8), ("i", 9), ("i", 10)],
+          [("e", 11), ("e", 12), ("i", 13)]]
 #: processing-time pipelines and how many element-window pairs each emits per element
 SPREAD = {"pt-tumbling": 1, "pt-sliding": 2, "pt-session": 1, "pt-dynamic-session": 1,
           "pt-all-tumbling": 1}
@@ -449,7 +449,7 @@ class Bursts(SourceFunction):
                 else:
                     counts[pipeline] += int(n)
         size = len(BURSTS[burst])
-        return continuous == {"a", "b"} and all(counts[p] == k * size for p, k in SPREAD.items())
+        return continuous == {"e", "i"} and all(counts[p] == k * size for p, k in SPREAD.items())
 
     def run(self, ctx: Any) -> None:
         deadline = time.monotonic() + 60
@@ -548,7 +548,7 @@ def processing_time_job(env: StreamExecutionEnvironment, directory: Path) -> lis
         by_key.window(ProcessingTimeSessionWindows.with_gap(Time.milliseconds(250)))
         .process(PtValues("pt-session")),
         by_key.window(ProcessingTimeSessionWindows.with_dynamic_gap(
-            lambda e: 200 if e[0] == "a" else 300)).apply(PtApply()),
+            lambda e: 200 if e[0] == "e" else 300)).apply(PtApply()),
         by_key.window(GlobalWindows.create())
         .trigger(ContinuousProcessingTimeTrigger.of(Time.milliseconds(100)))
         .process(PtValues("pt-continuous")),
@@ -568,10 +568,10 @@ def check_processing_time(results: list[Any]) -> None:
     assert all(len(r[1]) == 1 for name, rows in by_name.items() if name != "pt-continuous"
                for r in rows), by_name
     per_burst = {(k, b): sum(1 for kk, _ in burst if kk == k)
-                 for b, burst in enumerate(BURSTS) for k in "ab"}
+                 for b, burst in enumerate(BURSTS) for k in "ei"}
     # sessions: exactly one per key and burst, holding the whole burst
-    for name, gaps in [("pt-session", {"a": 250, "b": 250}),
-                       ("pt-dynamic-session", {"a": 200, "b": 300})]:
+    for name, gaps in [("pt-session", {"e": 250, "i": 250}),
+                       ("pt-dynamic-session", {"e": 200, "i": 300})]:
         got = sorted((key, bursts[0], n) for key, bursts, n, _ in by_name[name])
         assert got == sorted((k, b, n) for (k, b), n in per_burst.items() if n), name
         assert all(length >= gaps[key] for key, _, _, length in by_name[name]), name
@@ -587,7 +587,7 @@ def check_processing_time(results: list[Any]) -> None:
     assert all_totals == Counter({b: len(burst) for b, burst in enumerate(BURSTS)})
     # continuous firing over the global window: cumulative contents, one burst at a time
     fired = {(key, n) for key, _, n, _ in by_name["pt-continuous"]}
-    prefix = {(k, sum(per_burst[k, c] for c in range(b + 1))) for k in "ab"
+    prefix = {(k, sum(per_burst[k, c] for c in range(b + 1))) for k in "ei"
               for b in range(len(BURSTS))}
     assert fired == prefix
 

@@ -6,9 +6,13 @@ Java's ``hashCode()``, scrambles that 32-bit value with
 **key group** in ``[0, M)``. Each parallel subtask owns a contiguous range of
 key groups. This module reproduces that pipeline bit for bit:
 
-* :func:`java_hash` is a process-independent, Java-compatible ``hashCode``.
-  Python's built-in :func:`hash` is salted per process for ``str`` and
-  ``bytes`` (``PYTHONHASHSEED``) and must never be used for routing.
+* :func:`key_hash` is the hash a key is placed by: the one real PyFlink gives
+  it (``Row.hashCode`` of the one-field row holding the key's protocol-5
+  pickle), so a PyFlink job's keys land on the same subtasks. Python's built-in
+  :func:`hash` is salted per process for ``str`` and ``bytes``
+  (``PYTHONHASHSEED``) and must never be used for routing.
+* :func:`java_hash` is a process-independent, Java-compatible ``hashCode``
+  (Java's ``HashMap`` order of printed maps).
 * :func:`murmur_hash` is ``MathUtils.murmurHash(int)``.
 * :func:`assign_to_key_group`, :func:`compute_operator_index_for_key_group`,
   :func:`key_group_range_for_operator_index` and
@@ -43,6 +47,7 @@ __all__ = [
     "compute_operator_index_for_key_group",
     "default_max_parallelism",
     "java_hash",
+    "key_hash",
     "key_group_range_for_operator_index",
     "murmur_hash",
     "round_up_to_power_of_two",
@@ -400,6 +405,68 @@ def default_max_parallelism(parallelism: int) -> int:
     )
 
 
+#: PyFlink's ``key_by`` keys the Java stream by ``Row(key)`` holding the pickled key, and
+#: Flink's ``Row.hashCode()`` of a one-field insert row is ``62 + hashCode(field)``.
+_ROW1_HASH_BASE: Final[int] = 62
+_key_hash_memo: dict[Any, int] = {}
+
+
+def key_hash(key: Any) -> int:
+    """The 32-bit hash key groups are computed from: PyFlink's placement of a key.
+
+    PyFlink's ``key_by(selector)`` (no ``key_type``) sends ``Row(pickle.dumps(key))``
+    to Java, which hashes it as ``Row.hashCode()``: ``62 + Arrays.hashCode(bytes)``
+    over the protocol-5 pickle of the key. flink-py hashes the same bytes, so a key
+    lands on the same subtask (and key group) as in PyFlink. Equal strings inside a
+    key are pickled as one object (pickle's memo would otherwise make the bytes
+    depend on object identity, which differs between processes).
+
+    Args:
+        key: the key (must be picklable by reference).
+
+    Returns:
+        A signed 32-bit integer.
+
+    Raises:
+        TypeError: for a key that cannot be pickled.
+    """
+    t = type(key)
+    memoizable = t in _CACHEABLE or (t is tuple and _CACHEABLE_IN_TUPLE.issuperset(map(type, key)))
+    if memoizable:
+        h = _key_hash_memo.get(key)
+        if h is not None:
+            return h
+    try:
+        data = pickle.dumps(_shared_strings(key), protocol=5)
+    except Exception as e:  # noqa: BLE001 - re-raised with context
+        raise TypeError(
+            f"cannot compute a stable key hash for {t.__qualname__}: "
+            f"the key is not picklable ({e})"
+        ) from e
+    h = _to_int32(_ROW1_HASH_BASE + _bytes_hash(data))
+    if memoizable:
+        if len(_key_hash_memo) >= 100_000:
+            _key_hash_memo.clear()
+        _key_hash_memo[key] = h
+    return h
+
+
+def _shared_strings(key: Any) -> Any:
+    """``key`` with equal strings inside tuples as one object (identity-free pickles)."""
+    if type(key) is not tuple:
+        return key
+    seen: dict[str, str] = {}
+
+    def canon(v: Any) -> Any:
+        if type(v) is str:
+            return seen.setdefault(v, v)
+        if type(v) is tuple:
+            return tuple(canon(x) for x in v)
+        return v
+
+    return canon(key)
+
+
 def compute_key_group_for_key_hash(key_hash: int, max_parallelism: int) -> int:
     """Key group of an already computed 32-bit key hash.
 
@@ -414,7 +481,7 @@ def compute_key_group_for_key_hash(key_hash: int, max_parallelism: int) -> int:
 
 
 def assign_to_key_group(key: Any, max_parallelism: int) -> int:
-    """Key group of ``key``: ``murmur_hash(java_hash(key)) % M``.
+    """Key group of ``key``: ``murmur_hash(key_hash(key)) % M``.
 
     Args:
         key: the key (must not be None).
@@ -428,7 +495,7 @@ def assign_to_key_group(key: Any, max_parallelism: int) -> int:
     """
     if key is None:
         raise ValueError("Assigned key must not be null!")
-    return murmur_hash(java_hash(key)) % max_parallelism
+    return murmur_hash(key_hash(key)) % max_parallelism
 
 
 def compute_operator_index_for_key_group(
@@ -463,7 +530,7 @@ def assign_key_to_parallel_operator(key: Any, max_parallelism: int, parallelism:
     """
     if key is None:
         raise ValueError("Assigned key must not be null!")
-    return (murmur_hash(java_hash(key)) % max_parallelism) * parallelism // max_parallelism
+    return (murmur_hash(key_hash(key)) % max_parallelism) * parallelism // max_parallelism
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -626,7 +693,7 @@ class KeyGroupCache:
             ch = memo.get(key)
             if ch is None:
                 m = self.max_parallelism
-                ch = (murmur_hash(java_hash(key)) % m) * self.parallelism // m
+                ch = (murmur_hash(key_hash(key)) % m) * self.parallelism // m
                 if len(memo) >= self.max_entries:
                     memo.clear()
                 memo[key] = ch
