@@ -28,6 +28,9 @@ class ClientContext:
     from_cli: bool = False
     submitted: list[str] = dataclasses.field(default_factory=list)
     on_submit: Any = None  # callback(job_id) used by the CLI to print the JobID
+    #: A program run directly (``python job.py``), as PyFlink's local environment: with
+    #: no ``parallelism.default`` configured, local jobs use one subtask per CPU core.
+    local_parallelism_is_cores: bool = False
 
     @staticmethod
     def default() -> ClientContext:
@@ -36,7 +39,8 @@ class ClientContext:
         address = None
         if config.is_set("jobmanager.rpc.address"):
             address = f"{config.get('jobmanager.rpc.address')}:{config.get('jobmanager.rpc.port')}"
-        return ClientContext(config=config, jobmanager=address)
+        return ClientContext(config=config, jobmanager=address,
+                             local_parallelism_is_cores=True)
 
 
 _current: ClientContext | None = None

@@ -9,6 +9,7 @@ first: pickled records through ``str`` and rows as ``+I[f0,f1]``.
 from __future__ import annotations
 
 import datetime
+import os
 import subprocess
 import sys
 import textwrap
@@ -108,6 +109,8 @@ def test_print_sink_output_of_a_job(tmp_path: Path) -> None:
         from flink_py.datastream import StreamExecutionEnvironment
 
         env = StreamExecutionEnvironment.get_execution_environment()
+        print("default parallelism", env.get_parallelism())
+        env.set_parallelism(1)
         rt = Types.ROW_NAMED(["name", "score"], [Types.STRING(), Types.DOUBLE()])
         env.from_collection([Row(name="ann", score=5e-324)], type_info=rt).print()
         env.from_collection([(1, "a")], type_info=Types.PICKLED_BYTE_ARRAY()).print("p")
@@ -119,3 +122,5 @@ def test_print_sink_output_of_a_job(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     lines = set(res.stdout.splitlines())
     assert {"+I[ann,5e-324]", "p> (1, 'a')", "4.35E-7"} <= lines, res.stdout
+    # run directly, like PyFlink's local environment: one subtask per CPU core by default
+    assert f"default parallelism {os.cpu_count()}" in lines, res.stdout

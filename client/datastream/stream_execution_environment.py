@@ -219,6 +219,9 @@ class StreamExecutionEnvironment:
         if self._parallelism:
             return self._parallelism
         local = self._local_parallelism
+        if self._ctx.local_parallelism_is_cores and not local:
+            # PyFlink's LocalStreamEnvironment: the number of CPU cores
+            local = os.cpu_count() or 1
         if (local and self._ctx.jobmanager is None and not self._ctx.parallelism
                 and not self._config.is_set("parallelism.default")):
             return local
@@ -230,8 +233,9 @@ class StreamExecutionEnvironment:
     def get_default_local_parallelism(self) -> int:
         """The default parallelism of environments running on the embedded local cluster.
 
-        Unless set, flink-py keeps ``parallelism.default`` for local jobs; the
-        getter then reports Flink's default, the number of CPU cores.
+        Unless set, a program run directly (``python job.py``) uses the number of CPU
+        cores on the embedded cluster, as PyFlink's local environment; ``flink-py run``
+        keeps ``parallelism.default``, as Flink's CLI.
         """
         return StreamExecutionEnvironment._default_local_parallelism or os.cpu_count() or 1
 
