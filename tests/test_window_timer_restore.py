@@ -230,9 +230,11 @@ def test_namespaced_timers_snapshot_their_key_apart_and_restore_under_their_own_
     clock.now = 150
     pts2.fire_due()
     restored.advance_watermark(150)
+    # equal timestamps fire in the order of Flink's timer heap: 50 went to the root and
+    # the last element (99 b) took its place when it fired
     assert target.fired == [("processing", 99, ("a", w1)), ("processing", 99, ("b", w1)),
-                            ("event", 50, ("c", w1)), ("event", 99, ("a", w1)),
-                            ("event", 99, ("b", w1))]
+                            ("event", 50, ("c", w1)), ("event", 99, ("b", w1)),
+                            ("event", 99, ("a", w1))]
     assert restored.num_event_time_timers() == restored.num_processing_time_timers() == 1
 
 
@@ -325,11 +327,13 @@ def test_trigger_timers_of_a_window_come_back_with_their_window(
         sub.feed(("a", 4), ts=1100)
     doc = first.snapshot(storage)
     second = _Subtask(build(), clock, storage=storage, restore=_restore_doc([doc], 0, 1))
+    # the same firings; timers of one timestamp may fire in another order after a restore
+    # (a restore rebuilds Flink's timer heap in another order than the registrations did)
     for wm in (499, 999, 1300):
         expected = whole.watermark(wm)
-        assert expected and second.watermark(wm) == expected
+        assert expected and sorted(second.watermark(wm)) == sorted(expected)
     expected = whole.end()
-    assert expected and second.end() == expected
+    assert expected and sorted(second.end()) == sorted(expected)
     assert ("a", 0, 1) in second.out.records and ("b", 0, 2) in second.out.records
 
 

@@ -9,7 +9,8 @@
   in Flink, and calls the operator back with the timer's key as the current
   key. Event-time timers fire when :meth:`InternalTimerService.advance_watermark`
   passes them; a bounded input ends with the maximum watermark, so all of
-  them fire at its end. A *namespaced* service (the window operator's) scopes
+  them fire at its end; timers of one timestamp fire in the order of Flink's
+  timer heap (:mod:`.timer_queue`). A *namespaced* service (the window operator's) scopes
   its timers by ``(key, namespace)`` pairs, Flink's key and namespace: a
   timer belongs to its key's key group, the namespace only travels with it.
   The service snapshots and restores its own timers
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from flink_py.datastream.timerservice import TimerService
+from flink_py.taskmanager.operators.timer_queue import TimerHeap
 
 __all__ = [
     "LONG_MAX",
@@ -91,40 +93,6 @@ class TimerTarget(Protocol):
         """A processing-time timer of ``key`` fired."""
 
 
-class _TimerQueue:
-    """Timers of one domain: a heap of (timestamp, seq, key) plus a live set."""
-
-    def __init__(self) -> None:
-        self.heap: list[tuple[int, int, Any]] = []
-        self.live: dict[tuple[int, Any], int] = {}
-        self._seq = itertools.count()
-
-    def add(self, timestamp: int, key: Any) -> bool:
-        """Add a timer; False if it already exists."""
-        if (timestamp, key) in self.live:
-            return False
-        seq = next(self._seq)
-        self.live[(timestamp, key)] = seq
-        heapq.heappush(self.heap, (timestamp, seq, key))
-        return True
-
-    def delete(self, timestamp: int, key: Any) -> None:
-        self.live.pop((timestamp, key), None)
-
-    def pop_due(self, time_: int) -> tuple[int, Any] | None:
-        """The next live timer at or before ``time_``, removed; or None."""
-        heap, live = self.heap, self.live
-        while heap and heap[0][0] <= time_:
-            timestamp, seq, key = heapq.heappop(heap)
-            if live.get((timestamp, key)) == seq:
-                del live[(timestamp, key)]
-                return timestamp, key
-        return None
-
-    def __len__(self) -> int:
-        return len(self.live)
-
-
 class InternalTimerService(TimerService):
     """Keyed timers of one operator instance.
 
@@ -149,8 +117,8 @@ class InternalTimerService(TimerService):
         self._target = target
         self.namespaced = namespaced
         self.batch = batch
-        self._event = _TimerQueue()
-        self._processing = _TimerQueue()
+        self._event = TimerHeap()  # Flink's heap order (timer_queue)
+        self._processing = TimerHeap()
         self._scheduled: set[int] = set()
         self.current_watermark_value = LONG_MIN
 
@@ -193,7 +161,7 @@ class InternalTimerService(TimerService):
         timer (a rescaled restore hands it to the subtask holding that key's
         state, ``task_checkpoints.redistribute``).
         """
-        def entries(queue: _TimerQueue) -> list[tuple[Any, ...]]:
+        def entries(queue: TimerHeap) -> list[tuple[Any, ...]]:
             timers = sorted(queue.live, key=lambda t: t[0])
             if not self.namespaced:
                 return timers
