@@ -56,6 +56,7 @@ from flink_py.datastream.window import (
     _SlidingWindows,
     _TumblingWindows,
 )
+from flink_py.taskmanager.operators.timer_queue import OrderHeap
 from flink_py.taskmanager.operators.timers import LONG_MAX, LONG_MIN
 from flink_py.taskmanager.operators.window.contents import (
     AggregateContents,
@@ -173,6 +174,15 @@ def window_operator(key_selector: Any, assigner: WindowAssigner, trigger: Trigge
                allowed_lateness, late_tag)
 
 
+def _in_order(keys: dict[Any, None], flink_order: list[Any] | None) -> dict[Any, None]:
+    """``keys`` (due at one time) in Flink's firing order, the others after them."""
+    if not flink_order or len(keys) < 2:
+        return keys
+    ordered = {k: None for k in flink_order if k in keys}
+    ordered.update(keys)
+    return ordered
+
+
 class PaneWindowOperator(WindowOperator):
     """Tumbling / sliding time windows with reduce or aggregate, on panes.
 
@@ -221,6 +231,10 @@ class PaneWindowOperator(WindowOperator):
         #: derived from the keys' ``due`` (built on first use).
         self._wheel: dict[int, dict[Any, None]] | None = None
         self._times: list[int] = []
+        #: Event time: the timers Flink's WindowOperator would hold (window end and cleanup
+        #: time per (key, window start)), only to fire one time's keys in Flink's order.
+        self._flink_timers = OrderHeap()
+        self._flink_pending: set[tuple[int, Any]] = set()
 
     # -- window arithmetic ---------------------------------------------------------
     def _align_end(self, t: int) -> int:
@@ -252,11 +266,17 @@ class PaneWindowOperator(WindowOperator):
                 else (self._agg_add, self._create, None)
             self._ensure_wheel()
             wheel, times, heappush = self._wheel, self._times, heapq.heappush
-            element = self._element
+            element, register = self._element, self._register_flink_timers
+            # a tumbling window without lateness: one new timer per new pane, never twice
+            fast_flink_add = (self._flink_timers.add if not self.sliding and not self.lateness
+                              else None)
+            last_ms = self.size - 1
             for v, ts in zip(values, timestamps):
                 key = key_of(v)
                 set_key(key)
                 if ts <= wm:  # late (or no timestamp): the general rules
+                    if ts != LONG_MIN:
+                        register(key, ts)
                     element(key, v, ts, touched)
                     continue
                 st = touched.get(key)
@@ -272,6 +292,10 @@ class PaneWindowOperator(WindowOperator):
                     panes[ps] = agg_add(v, acc) if reduce is None else reduce(acc, v)
                     continue
                 panes[ps] = agg_add(v, create()) if reduce is None else v
+                if fast_flink_add is not None:  # tumbling, no lateness: the window's end timer
+                    fast_flink_add(ps + last_ms, (key, ps))
+                else:
+                    register(key, ts)
                 order = st.order
                 if not order or ps > order[-1]:
                     order.append(ps)
@@ -447,6 +471,42 @@ class PaneWindowOperator(WindowOperator):
         else:
             self._apply(key, TimeWindow(s, e), self.contents.result(acc))
 
+    # -- Flink's firing order ------------------------------------------------------
+    def _register_flink_timers(self, key: Any, ts: int) -> None:
+        """The timers Flink's WindowOperator registers for an element of ``key`` at ``ts``
+        (called for the first element of a pane, and for late ones): per window, latest
+        start first, the end timer (unless the window already ended) and the cleanup timer.
+        Elements of a pane the key already has add nothing Flink would not deduplicate."""
+        if self.sliding:  # sliding panes are opted into for speed: Flink adds each element
+            return        # to size/slide windows, which is what this would cost again
+        wm = self.timer_service.current_watermark_value
+        size, slide, lateness = self.size, self.slide, self.lateness
+        add, pending = self._flink_timers.add, self._flink_pending
+        start = ts - (ts - self.offset + slide) % slide
+        while start > ts - size:
+            end = start + size - 1
+            cleanup = min(end + lateness, LONG_MAX)
+            if cleanup > wm:  # not late for this window
+                for t in ((end, cleanup) if end > wm else (cleanup,)):
+                    timer = (t, (key, start))
+                    if timer not in pending:  # Flink's set drops a timer registered twice
+                        pending.add(timer)
+                        add(*timer)
+            start -= slide
+
+    def _flink_firing_order(self, watermark: int) -> dict[int, list[Any]]:
+        """Pop the timers event time reaching ``watermark`` fires, in Flink's heap order:
+        per window end time, the keys whose window ends then, in the order Flink fires them."""
+        order: dict[int, list[Any]] = {}
+        size, pop, pending = self.size, self._flink_timers.pop_due, self._flink_pending
+        while (timer := pop(watermark)) is not None:
+            if pending:
+                pending.discard(timer)
+            t, (key, start) = timer
+            if t == start + size - 1:
+                order.setdefault(t, []).append(key)
+        return order
+
     # -- event-time schedule -------------------------------------------------------
     def _schedule(self, t: int, key: Any) -> None:
         """Event time: handle ``key`` when the watermark reaches ``t``."""
@@ -477,16 +537,17 @@ class PaneWindowOperator(WindowOperator):
         self.timer_service.advance_watermark(watermark)
         times, wheel = self._times, self._wheel
         get, put = self.state.batch_accessors()
+        flink_order = self._flink_firing_order(watermark)
         if self.kind == "pass":
             fire = self._fire_keys
             while times and times[0] <= watermark:
                 t = heapq.heappop(times)
-                fire(t, wheel.pop(t), get, put)  # type: ignore[union-attr]
+                fire(t, _in_order(wheel.pop(t), flink_order.get(t)), get, put)  # type: ignore[union-attr]
         else:
             due = self._due
             while times and times[0] <= watermark:
                 t = heapq.heappop(times)
-                for key in wheel.pop(t):  # type: ignore[union-attr]
+                for key in _in_order(wheel.pop(t), flink_order.get(t)):  # type: ignore[union-attr]
                     st = get(key)
                     if st is not None and due(t, key, st):
                         put(key, st)
