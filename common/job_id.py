@@ -1,24 +1,21 @@
-"""``JobID``, as in ``pyflink.common.job_id``: a job's id (32 hex characters)."""
+"""``JobID``, as in ``pyflink.common.job_id``: a job's id (32 hex characters).
+
+A ``str`` subclass: ``str(job_id)`` is the id as PyFlink prints it, and code that treats
+the id as text (the CLI, ``flink-py cancel ID``) keeps working.
+"""
 
 from __future__ import annotations
 
 __all__ = ["JobID"]
 
 
-class JobID:
+class JobID(str):
     """The id of a job; ``str(job_id)`` is its 32 hex characters."""
 
-    def __init__(self, job_id: str) -> None:
-        self._id = str(job_id)
+    __slots__ = ()
 
     def __str__(self) -> str:
-        return self._id
+        return str.__str__(self)
 
     def __repr__(self) -> str:
-        return f"JobID({self._id!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, JobID) and self._id == other._id
-
-    def __hash__(self) -> int:
-        return hash(self._id)
+        return f"JobID({str.__repr__(self)})"

@@ -63,7 +63,7 @@ def test_config_options_builder_and_configuration_helpers() -> None:
     assert Configuration.parse_list_value("[a, b]") == ["a", "b"]
     assert Configuration.parse_list_value("a;b") == ["a", "b"]
     assert Configuration.parse_list_value("") == []
-    assert str(JobID("ab" * 16)) == "ab" * 16
+    assert str(JobID("ab" * 16)) == "ab" * 16 and JobID("ab" * 16) == "ab" * 16
 
 
 def test_serialization_schemas_round_trip() -> None:
@@ -189,3 +189,12 @@ def test_runtime_context_of_a_chain_on_a_non_parallel_source(local_env: None) ->
     # as real PyFlink 2.3 reports them (the collect sink is chained, max parallelism 1)
     name = "Source: Collection Source -> ctx-map -> Sink: Data stream collect sink"
     assert out == [(name, name + " (1/1)#0", 1)]
+
+
+def test_job_ids_are_job_id_objects(local_env: None) -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(1)
+    env.from_collection([1], Types.INT()).print()
+    job_id = env.execute("ids").get_job_id()
+    assert isinstance(job_id, JobID) and len(str(job_id)) == 32
+    int(str(job_id), 16)  # hex, as PyFlink prints it

@@ -14,6 +14,7 @@ from flink_py.datastream._transformation import Transformation
 from flink_py.client.graph import build_job_graph, execution_plan
 from flink_py.common.completable_future import CompletableFuture
 from flink_py.common.execution_config import ExecutionConfig
+from flink_py.common.job_id import JobID
 from flink_py.common.job_status import JobStatus
 from flink_py.common.restart_strategy import RestartStrategies, RestartStrategyConfiguration
 from flink_py.common.checkpoint_config import CheckpointingMode
@@ -59,9 +60,9 @@ class JobExecutionResult:
         self._job_id = job_id
         self._net_runtime = net_runtime_ms
 
-    def get_job_id(self) -> str:
-        """The job's id (32 hex characters)."""
-        return self._job_id
+    def get_job_id(self) -> JobID:
+        """The job's id (a ``JobID``: 32 hex characters)."""
+        return JobID(self._job_id)
 
     def get_net_runtime(self) -> int:
         """Milliseconds from submission to the end of the job."""
@@ -89,9 +90,9 @@ class JobClient:
         self._on_done = on_done
         self._result: CompletableFuture[JobExecutionResult] | None = None
 
-    def get_job_id(self) -> str:
-        """The job's id."""
-        return self._job_id
+    def get_job_id(self) -> JobID:
+        """The job's id (a ``JobID``)."""
+        return JobID(self._job_id)
 
     def get_job_status(self) -> CompletableFuture[JobStatus]:
         """The job's current state."""
