@@ -189,6 +189,10 @@ def _build_stream_graph(sinks: list[Transformation], config: Any, env_parallelis
                 partitioner = copy.copy(partitioner)
                 if isinstance(partitioner, KeyGroupStreamPartitioner):
                     partitioner.configure(max_p)
+                    key_type = getattr(partitioner, "key_type", None)
+                    if key_type is not None and getattr(t.operator, "key_type", "") is None:
+                        # the keyed operator's state follows the routing of its keys
+                        t.operator.key_type = key_type
             edge = _Edge(up, node, idx, partitioner, pname or "FORWARD", tag, type_info,
                          defaulted)
             up.outputs.append(edge)

@@ -39,6 +39,7 @@ from flink_py.common.runtime.deployment import TaskDeploymentDescriptor
 from flink_py.common.runtime.keygroups import (
     assign_to_key_group,
     key_group_range_for_operator_index,
+    key_hasher,
 )
 from flink_py.datastream.functions import (
     CheckpointedFunction,
@@ -216,7 +217,8 @@ def apply_restore(tdd: TaskDeploymentDescriptor, specs: list[Any], ops: list[Any
                         tdd.parallelism)["union"]}
         else:
             state = redistribute([_load(storage, p) for p in paths], tdd.subtask_index,
-                                 tdd.parallelism, tdd.max_parallelism, spec.name)
+                                 tdd.parallelism, tdd.max_parallelism, spec.name,
+                                 getattr(op, "key_type", None))
         if "source" in state and hasattr(op, "restore_source"):
             op.restore_source(state["source"])
         if hasattr(op, "restore_sink"):
@@ -240,7 +242,8 @@ def _initialize_function(op: Any, spec: Any, restored: dict[str, Any] | None,
 
 
 def redistribute(states: list[dict[str, Any]], subtask: int, parallelism: int,
-                 max_parallelism: int, operator_name: str = "") -> dict[str, Any]:
+                 max_parallelism: int, operator_name: str = "",
+                 key_type: Any = None) -> dict[str, Any]:
     """One new subtask's operator state out of every old subtask's (rescaled restore).
 
     Raises:
@@ -257,11 +260,12 @@ def redistribute(states: list[dict[str, Any]], subtask: int, parallelism: int,
     timer_states = [s["timers"] for s in states if "timers" in s]
     if timer_states:
         owned = key_group_range_for_operator_index(max_parallelism, parallelism, subtask)
+        hasher = key_hasher(key_type)
 
         # a timer (timestamp, key[, namespace]) belongs to its key's key group
         def mine(entries: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
             return sorted((t for t in entries
-                           if assign_to_key_group(t[1], max_parallelism) in owned),
+                           if assign_to_key_group(t[1], max_parallelism, hasher) in owned),
                           key=lambda t: t[0])
 
         out["timers"] = {kind: mine([t for ts in timer_states for t in ts.get(kind, [])])

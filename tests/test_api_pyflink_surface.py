@@ -198,3 +198,26 @@ def test_job_ids_are_job_id_objects(local_env: None) -> None:
     job_id = env.execute("ids").get_job_id()
     assert isinstance(job_id, JobID) and len(str(job_id)) == 32
     int(str(job_id), 16)  # hex, as PyFlink prints it
+
+
+def test_declared_key_type_places_keys_and_their_state_as_pyflink(local_env: None) -> None:
+    from flink_py.datastream import KeyedProcessFunction, ValueStateDescriptor
+
+    class Where(KeyedProcessFunction):
+        def open(self, runtime_context: Any) -> None:
+            self.index = runtime_context.get_index_of_this_subtask()
+            self.seen = runtime_context.get_state(ValueStateDescriptor("seen", Types.INT()))
+
+        def process_element(self, value: str, ctx: Any) -> Any:
+            self.seen.update((self.seen.value() or 0) + 1)
+            yield value, self.index, self.seen.value()
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(2)
+    env.enable_checkpointing(50)  # snapshots check each key's group against the subtask's
+    out = sorted(env.from_collection(list("abcdefghij") * 2, Types.STRING())
+                 .key_by(lambda x: x, key_type=Types.STRING()).process(Where())
+                 .execute_and_collect())
+    # real PyFlink 2.3 places "a".."j" (key_type STRING) on subtasks 1101110000
+    expected = dict(zip("abcdefghij", map(int, "1101110000")))
+    assert out == sorted([(k, expected[k], n) for k in expected for n in (1, 2)])

@@ -372,6 +372,23 @@ def test_keys_are_placed_as_real_pyflink_places_them() -> None:
     assert assign_to_key_group("hello", 128) == murmur_hash(key_hash("hello")) % 128
 
 
+def test_declared_key_types_are_placed_by_their_java_hash_as_pyflink() -> None:
+    from flink_py.common import Types
+
+    # real PyFlink 2.3, parallelism 2: key_by(..., key_type=Types.STRING()) on "a".."j" and
+    # key_type=Types.INT() on 0..7 (62 + String.hashCode / Integer.hashCode of the key)
+    strings = KeyGroupCache(128, 2, key_type=Types.STRING())
+    assert "".join(str(strings.channel_for(k)) for k in "abcdefghij") == "1101110000"
+    ints = KeyGroupCache(128, 2, key_type=Types.INT())
+    assert [ints.channel_for(k) for k in range(8)] == [0, 0, 1, 1, 0, 0, 1, 0]
+    # a value that is not of the declared type is placed by its pickle, as an untyped key
+    assert strings.channel_for(12345) == assign_key_to_parallel_operator(12345, 128, 2)
+    typed = keygroups.key_hasher(Types.STRING())
+    assert assign_to_key_group("a", 128, typed) != assign_to_key_group("a", 128)
+    assert keygroups.key_hasher(None) is key_hash
+    assert keygroups.key_hasher(Types.PICKLED_BYTE_ARRAY()) is key_hash
+
+
 def test_key_hash_does_not_depend_on_object_identity() -> None:
     shared = "k" * 20
     same = (shared, shared)

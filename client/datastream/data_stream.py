@@ -239,7 +239,7 @@ class DataStream:
         selector, _ = resolve(key_selector, "get_key")
         part = Transformation("partition", "Partition", [(self._t, 0)],
                               output_type=self._t.output_type,
-                              partitioner=KeyGroupStreamPartitioner(selector, 128),
+                              partitioner=KeyGroupStreamPartitioner(selector, 128, key_type),
                               partitioner_name="HASH")
         return KeyedStream(self._env, part, selector, key_type, origin=self)
 

@@ -31,7 +31,7 @@ import pickle
 import struct
 import sys
 import zlib
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from operator import mul
 from typing import Any, ClassVar, Final
 
@@ -48,6 +48,7 @@ __all__ = [
     "default_max_parallelism",
     "java_hash",
     "key_hash",
+    "key_hasher",
     "key_group_range_for_operator_index",
     "murmur_hash",
     "round_up_to_power_of_two",
@@ -451,6 +452,88 @@ def key_hash(key: Any) -> int:
     return h
 
 
+def key_hasher(key_type: Any = None) -> Callable[[Any], int]:
+    """The hash keys declared ``key_type`` are placed by (``key_by(selector, key_type)``).
+
+    PyFlink sends a declared key to Java as that Java type inside the ``Row``:
+    ``62 + hashCode`` of the value (``String.hashCode``, an ``int`` as ``Integer`` or
+    ``Long``, ``Boolean``, ``Double``, ``Float``). Without a key type, or for another one,
+    the key is pickled (:func:`key_hash`).
+    """
+    name = _basic_type_name(key_type)
+    value_hash = _TYPED_HASHES.get(name) if name is not None else None
+    if value_hash is None:
+        return key_hash
+    memo: dict[Any, int] = {}
+
+    def typed_hash(key: Any) -> int:
+        h = memo.get(key) if type(key) in _CACHEABLE else None
+        if h is None:
+            try:
+                h = _to_int32(_ROW1_HASH_BASE + value_hash(key))
+            except (TypeError, ValueError, struct.error):  # not of the declared type
+                return key_hash(key)
+            if type(key) in _CACHEABLE:
+                if len(memo) >= 100_000:
+                    memo.clear()
+                memo[key] = h
+        return h
+
+    return typed_hash
+
+
+def _basic_type_name(key_type: Any) -> str | None:
+    get = getattr(key_type, "get_basic_type", None)
+    if get is None:
+        return None
+    return getattr(get(), "name", None)
+
+
+def _int32_value(v: Any) -> int:
+    if type(v) is not int:
+        raise TypeError("not an int")
+    return _to_int32(v)
+
+
+def _long_value(v: Any) -> int:
+    if type(v) is not int or not -(1 << 63) <= v < (1 << 63):
+        raise TypeError("not a long")
+    return java_hash(v)
+
+
+def _string_value(v: Any) -> int:
+    if type(v) is not str:
+        raise TypeError("not a str")
+    return java_hash(v)
+
+
+def _bool_value(v: Any) -> int:
+    if type(v) is not bool:
+        raise TypeError("not a bool")
+    return java_hash(v)
+
+
+def _double_value(v: Any) -> int:
+    if type(v) not in (float, int) or type(v) is bool:
+        raise TypeError("not a float")
+    return java_hash(float(v))
+
+
+def _float_value(v: Any) -> int:
+    if type(v) not in (float, int) or type(v) is bool:
+        raise TypeError("not a float")
+    # Float.hashCode: floatToIntBits (NaN canonical)
+    bits = 0x7FC00000 if v != v else struct.unpack(">I", struct.pack(">f", v))[0]
+    return _to_int32(bits)
+
+
+_TYPED_HASHES: Final[dict[str, Callable[[Any], int]]] = {
+    "STRING": _string_value, "CHAR": _string_value, "INT": _int32_value,
+    "SHORT": _int32_value, "BYTE": _int32_value, "LONG": _long_value,
+    "BOOLEAN": _bool_value, "DOUBLE": _double_value, "FLOAT": _float_value,
+}
+
+
 def _shared_strings(key: Any) -> Any:
     """``key`` with equal strings inside tuples as one object (identity-free pickles)."""
     if type(key) is not tuple:
@@ -480,7 +563,8 @@ def compute_key_group_for_key_hash(key_hash: int, max_parallelism: int) -> int:
     return murmur_hash(key_hash) % max_parallelism
 
 
-def assign_to_key_group(key: Any, max_parallelism: int) -> int:
+def assign_to_key_group(key: Any, max_parallelism: int,
+                        hasher: Callable[[Any], int] | None = None) -> int:
     """Key group of ``key``: ``murmur_hash(key_hash(key)) % M``.
 
     Args:
@@ -495,7 +579,7 @@ def assign_to_key_group(key: Any, max_parallelism: int) -> int:
     """
     if key is None:
         raise ValueError("Assigned key must not be null!")
-    return murmur_hash(key_hash(key)) % max_parallelism
+    return murmur_hash((hasher or key_hash)(key)) % max_parallelism
 
 
 def compute_operator_index_for_key_group(
@@ -655,9 +739,10 @@ class KeyGroupCache:
         max_entries: memo size bound.
     """
 
-    __slots__ = ("max_parallelism", "parallelism", "max_entries", "memo")
+    __slots__ = ("_hash", "key_type", "max_entries", "max_parallelism", "memo", "parallelism")
 
-    def __init__(self, max_parallelism: int, parallelism: int, max_entries: int = 100_000) -> None:
+    def __init__(self, max_parallelism: int, parallelism: int, max_entries: int = 100_000,
+                 key_type: Any = None) -> None:
         check_max_parallelism(max_parallelism)
         _check_parallelism(parallelism)
         if parallelism > max_parallelism:
@@ -674,6 +759,9 @@ class KeyGroupCache:
         #: exact ``str``/``int`` keys and call :meth:`channel_for` on a miss;
         #: the dict object is never replaced (only cleared).
         self.memo: dict[Hashable, int] = {}
+        #: the declared key type of ``key_by`` (None: keys are placed by their pickle)
+        self.key_type = key_type
+        self._hash = key_hasher(key_type)
 
     def channel_for(self, key: Any) -> int:
         """Subtask index for ``key`` (memoised when the key type allows).
@@ -693,12 +781,15 @@ class KeyGroupCache:
             ch = memo.get(key)
             if ch is None:
                 m = self.max_parallelism
-                ch = (murmur_hash(key_hash(key)) % m) * self.parallelism // m
+                ch = (murmur_hash(self._hash(key)) % m) * self.parallelism // m
                 if len(memo) >= self.max_entries:
                     memo.clear()
                 memo[key] = ch
             return ch
-        return assign_key_to_parallel_operator(key, self.max_parallelism, self.parallelism)
+        if key is None:
+            raise ValueError("Assigned key must not be null!")
+        m = self.max_parallelism
+        return (murmur_hash(self._hash(key)) % m) * self.parallelism // m
 
     def clear(self) -> None:
         """Drop every memoised entry."""
@@ -707,8 +798,9 @@ class KeyGroupCache:
     def __len__(self) -> int:
         return len(self.memo)
 
-    def __reduce__(self) -> tuple[Any, tuple[int, int, int]]:
-        return (type(self), (self.max_parallelism, self.parallelism, self.max_entries))
+    def __reduce__(self) -> tuple[Any, tuple[int, int, int, Any]]:
+        return (type(self), (self.max_parallelism, self.parallelism, self.max_entries,
+                             self.key_type))
 
     def __repr__(self) -> str:
         return (

@@ -391,9 +391,12 @@ class KeyGroupStreamPartitioner(Partitioner):
 
     name: ClassVar[str] = "HASH"
 
-    def __init__(self, key_selector: Callable[[Any], Any], max_parallelism: int) -> None:
+    def __init__(self, key_selector: Callable[[Any], Any], max_parallelism: int,
+                 key_type: Any = None) -> None:
         super().__init__()
         self.key_selector: Callable[[Any], Any] = key_selector
+        #: ``key_by``'s declared key type: keys are placed by its Java hash (see keygroups)
+        self.key_type: Any = key_type
         self._max_parallelism: int = check_max_parallelism(max_parallelism)
         self._cache: KeyGroupCache | None = None
         #: the generated routing loop (``_ROUTE``), the key selector inlined if it can be
@@ -432,7 +435,8 @@ class KeyGroupStreamPartitioner(Partitioner):
             ValueError: if ``num_channels`` exceeds the max parallelism.
         """
         super().setup(num_channels, sender_index)
-        self._cache = KeyGroupCache(self._max_parallelism, num_channels)
+        self._cache = KeyGroupCache(self._max_parallelism, num_channels,
+                                    key_type=getattr(self, "key_type", None))
 
     def _require_cache(self) -> KeyGroupCache:
         cache = self._cache

@@ -52,6 +52,9 @@ class AbstractKeyedOperator(StreamOperator):
         self.key_selector = self.key_selectors[0]
         self._key_functions = [fn for _, fn in resolved if fn is not None]
         self.backend: KeyedStateBackend = None  # type: ignore[assignment]
+        #: ``key_by``'s declared key type (set when the job graph is built): keys are
+        #: placed in key groups by it, as the partitioner routes them
+        self.key_type: Any = None
         self.timer_service: InternalTimerService = None  # type: ignore[assignment]
 
     def create_keyed_state_backend(self) -> KeyedStateBackend:
@@ -61,7 +64,9 @@ class AbstractKeyedOperator(StreamOperator):
         config = FlinkConfig.from_dict(ctx.job_parameters or {}, warn_unknown=False)
         key_groups = key_group_range_for_operator_index(ctx.max_parallelism, ctx.parallelism,
                                                         ctx.subtask_index)
-        return create_keyed_state_backend(config, ctx.max_parallelism, key_groups)
+        backend = create_keyed_state_backend(config, ctx.max_parallelism, key_groups)
+        backend.set_key_type(getattr(self, "key_type", None))  # before a restore reads a key
+        return backend
 
     def runtime_context(self) -> RuntimeContext:
         return self.ctx.runtime_context(keyed_state_store=self.backend)

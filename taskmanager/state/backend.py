@@ -31,7 +31,12 @@ import abc
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from flink_py.common.runtime.keygroups import KeyGroupRange
+from flink_py.common.runtime.keygroups import (
+    KeyGroupRange,
+    assign_to_key_group,
+    key_hash,
+    key_hasher,
+)
 from flink_py.datastream.functions import KeyedStateStore
 from flink_py.datastream.state import (
     AggregatingState,
@@ -101,6 +106,8 @@ class KeyedStateBackend(KeyedStateStore):
         self.max_parallelism = max_parallelism
         self.key_group_range = (key_group_range if key_group_range is not None
                                 else KeyGroupRange(0, max_parallelism - 1))
+        #: how keys hash to key groups (``set_key_type``; by default their pickle)
+        self._key_hash: Callable[[Any], int] = key_hash
         if self.key_group_range.end >= max_parallelism:
             raise ValueError(f"{self.key_group_range} exceeds the max parallelism "
                              f"{max_parallelism}")
@@ -112,6 +119,15 @@ class KeyedStateBackend(KeyedStateStore):
         #: names of the registered states with TTL.
         self._ttl_states: set[str] = set()
         self._key_listeners: list[Callable[[], None]] = []
+
+    # -- key groups ------------------------------------------------------------
+    def set_key_type(self, key_type: Any) -> None:
+        """Hash keys as ``key_by``'s declared key type (before the first key arrives)."""
+        self._key_hash = key_hasher(key_type)
+
+    def key_group_of(self, key: Any) -> int:
+        """The key group of ``key`` (the one its records are routed to)."""
+        return assign_to_key_group(key, self.max_parallelism, self._key_hash)
 
     # -- current key -----------------------------------------------------------
     @abc.abstractmethod

@@ -3,7 +3,7 @@
 One dict per state, key -> value. Values are stored as given (no copies),
 like Flink's heap backend: a user who mutates an object after ``update``
 mutates the stored state. The record path does not compute key groups; a
-snapshot groups its entries by key group (``assign_to_key_group``).
+snapshot groups its entries by key group (``key_group_of``).
 
 Snapshots are copy-on-write, like Flink's ``CopyOnWriteStateMap``: the
 synchronous part only takes a shallow copy of each table (one C-level dict
@@ -37,7 +37,7 @@ from flink_py.datastream.state import (
     StateDescriptor,
     ValueState,
 )
-from flink_py.common.runtime.keygroups import KeyGroupRange, assign_to_key_group
+from flink_py.common.runtime.keygroups import KeyGroupRange
 from flink_py.taskmanager.state.backend import KeyedStateBackend
 from flink_py.taskmanager.state.snapshot import (
     KeyedStateHandle,
@@ -166,7 +166,7 @@ class HeapKeyedStateBackend(KeyedStateBackend):
                         value = keep(value, now)
                         if value is None:
                             continue
-                    group = assign_to_key_group(key, m)
+                    group = self.key_group_of(key)
                     if group not in kg_range:
                         raise RuntimeError(f"key {key!r} of state '{state_name}' is in key group "
                                            f"{group}, outside this backend's {kg_range}")

@@ -61,7 +61,7 @@ import pyarrow.fs as pafs
 import rocksdict
 
 from flink_py.common.runtime.checkpoint_storage import CheckpointCorruptError
-from flink_py.common.runtime.keygroups import KeyGroupRange, assign_to_key_group
+from flink_py.common.runtime.keygroups import KeyGroupRange
 from flink_py.datastream.functions import resolve
 from flink_py.datastream.state import (
     AggregatingState,
@@ -219,7 +219,7 @@ class RocksDBKeyedStateBackend(KeyedStateBackend):
             if found is not None:
                 return found
         kb = pickle.dumps(key, protocol=4)
-        prefix = (_group_bytes(assign_to_key_group(key, self.max_parallelism)) + _LEN.pack(len(kb))
+        prefix = (_group_bytes(self.key_group_of(key)) + _LEN.pack(len(kb))
                   + kb + _EMPTY_NAMESPACE)
         if memoise:
             if len(self._memo) >= _MEMO_LIMIT:
